@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Finds test files (Node 20's test runner does not expand globs) and runs them with node:test
+// through tsx. Usage: node scripts/run-tests.mjs [dir-or-file …]  (default: test/)
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const passthrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const files = [];
+function walk(p) {
+  const st = statSync(p);
+  if (st.isFile()) {
+    if (/\.test\.ts$/.test(p)) files.push(p);
+    return;
+  }
+  for (const name of readdirSync(p).sort()) {
+    if (name === 'node_modules' || name === 'fixtures') continue;
+    walk(join(p, name));
+  }
+}
+for (const r of roots.length > 0 ? roots : ['test']) walk(r);
+if (files.length === 0) {
+  console.error('run-tests: no test files found under', roots.join(' ') || 'test');
+  process.exit(1);
+}
+const concurrency = process.env.WARDEN_TEST_CONCURRENCY ?? '2';
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  `--test-concurrency=${concurrency}`,
+  '--test-timeout=120000',
+  ...passthrough,
+  ...files,
+];
+const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+process.exit(r.status ?? 1);

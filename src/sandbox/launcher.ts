@@ -1,0 +1,38 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The launcher port: the only way Warden starts a process. The gateway asks a launcher for
+ * each stdio upstream; `PlainLauncher` spawns directly, the bubblewrap launcher runs the
+ * process in a disposable sandbox. Nothing here ever goes through a shell.
+ */
+export interface LaunchSpec {
+  /** Absolute path of the program. */
+  readonly command: string;
+  readonly args: readonly string[];
+  /** The complete environment: nothing is inherited from Warden's own environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string | undefined;
+  /** A label for logs and audit (server name, agent name). */
+  readonly label: string;
+}
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface LaunchedProcess {
+  readonly pid: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Resolves once, when the process (and its sandbox) is gone. */
+  readonly exited: Promise<ExitStatus>;
+  /** Terminates the process (SIGTERM, then SIGKILL after `graceMs`) and destroys its sandbox. */
+  stop(graceMs?: number): Promise<ExitStatus>;
+}
+
+export interface Launcher {
+  readonly kind: 'plain' | 'bubblewrap';
+  launch(spec: LaunchSpec): Promise<LaunchedProcess>;
+}

@@ -1,0 +1,10 @@
+export type { SqlClient, SqlValue, Row, Dialect, Store, Migration } from './port.ts';
+export { StoreError } from './errors.ts';
+export type { StoreErrorCode } from './errors.ts';
+export { openSqlite } from './sqlite.ts';
+export type { SqliteOptions } from './sqlite.ts';
+export { openPostgres, redactUrl } from './postgres.ts';
+export type { PostgresOptions } from './postgres.ts';
+export { migrate } from './migrate.ts';
+export { openStore } from './open.ts';
+export type { OpenStoreOptions } from './open.ts';
