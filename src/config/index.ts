@@ -1,0 +1,13 @@
+export { loadConfig, parseConfig, formatIssues, resolvePackageBin } from './load.ts';
+export type { ConfigIssue, LoadOptions } from './load.ts';
+export { ConfigError } from './errors.ts';
+export type { ConfigErrorCode } from './errors.ts';
+export { configSchema, isLoopbackHost, splitListen } from './schema.ts';
+export { parseDuration, parseSize } from './units.ts';
+export type {
+  WardenConfig,
+  ServerConfig,
+  StdioServerConfig,
+  RemoteServerConfig,
+  GatewayConfig,
+} from './types.ts';

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { durationSchema, sizeSchema } from './units.ts';
+
+/**
+ * The `warden.yaml` schema. Our own config is strict: an unknown key is an error (a typo must
+ * fail loudly, not silently disable a control). Security rules live here with their reason.
+ */
+
+const SERVER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED_SERVER_NAMES = new Set(['warden', 'gateway', 'mcp', 'admin', 'system']);
+
+const envMap = z.record(
+  z.string().regex(ENV_NAME, 'environment variable names must be POSIX identifiers ([A-Za-z_][A-Za-z0-9_]*)'),
+  z.string(),
+);
+
+const commandString = z
+  .string()
+  .min(1)
+  .refine((c) => !/^\.{1,2}\//.test(c) && !(c.includes('/') && !c.startsWith('/')), {
+    message:
+      'command must be an absolute path or a bare program name looked up on PATH when Warden starts; relative paths are rejected because they depend on the working directory',
+  })
+  .refine((c) => !/[\s;&|`$<>]/.test(c), {
+    message: 'command is one program, not a shell line: put arguments in args (Warden never uses a shell)',
+  });
+
+const stdioServer = z.strictObject({
+  /** Program to run; or use `package` to run an installed npm package's bin. */
+  command: commandString.optional(),
+  /** An npm package installed next to warden.yaml or in Warden's own node_modules; its bin is run with Node. */
+  package: z
+    .string()
+    .regex(/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/, 'package must be an npm package name like @scope/name')
+    .optional(),
+  args: z.array(z.string()).default([]),
+  env: envMap.default({}),
+  cwd: z.string().optional(),
+  /** Trust this server's tool annotations (readOnlyHint, …) in policies. Default false (THREATS TP-4). */
+  trusted: z.boolean().default(false),
+  timeout: durationSchema.optional(),
+});
+
+const remoteServer = z.strictObject({
+  url: z
+    .url({ protocol: /^https?$/, error: 'url must be an http(s) URL' })
+    .refine((u) => new URL(u).username === '' && new URL(u).password === '', {
+      message: 'url must not carry credentials (userinfo); use headers with a secret instead',
+    }),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are tokens'), z.string()).default({}),
+  trusted: z.boolean().default(false),
+  timeout: durationSchema.optional(),
+});
+
+type StdioServerRaw = z.output<typeof stdioServer>;
+type RemoteServerRaw = z.output<typeof remoteServer>;
+
+/** A server is remote when it has `url`, stdio otherwise; validated by that branch so errors are precise. */
+const server = z.unknown().transform((value, ctx): StdioServerRaw | RemoteServerRaw => {
+  const isRemote = typeof value === 'object' && value !== null && 'url' in value;
+  const r = isRemote ? remoteServer.safeParse(value) : stdioServer.safeParse(value);
+  if (!r.success) {
+    for (const i of r.error.issues)
+      ctx.addIssue({ ...i, code: 'custom', path: i.path, message: messageOf(i) });
+    return z.NEVER;
+  }
+  if (!isRemote) {
+    const s = r.data as StdioServerRaw;
+    if ((s.command === undefined) === (s.package === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a stdio server needs exactly one of command or package (or url for a remote server)',
+      });
+      return z.NEVER;
+    }
+  }
+  return r.data;
+});
+
+/** The most specific message of an issue (record keys and unions nest theirs). */
+export function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (not part of the warden.yaml schema)`;
+  }
+  if ((issue.code === 'invalid_key' || issue.code === 'invalid_element') && issue.issues[0] !== undefined) {
+    return messageOf(issue.issues[0]);
+  }
+  return issue.message;
+}
+
+const listen = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, 'listen must be host:port, e.g. 127.0.0.1:7420');
+
+const gateway = z
+  .strictObject({
+    listen: listen.default('127.0.0.1:7420'),
+    /** Binding to a non-loopback address must be explicit (THREATS SE-7). */
+    allow_remote: z.boolean().default(false),
+    /** Extra Host header values accepted besides the listen address (DNS rebinding, SE-6). */
+    allowed_hosts: z.array(z.string().min(1)).default([]),
+    /** Origin values accepted from browsers. Requests with any other Origin get 403. */
+    allowed_origins: z.array(z.url()).default([]),
+    /** The public URL of /mcp (token audience, metadata); defaults to http://<listen>/mcp. */
+    public_url: z.url().optional(),
+    max_body: sizeSchema.default(4 * 1024 * 1024),
+    max_depth: z.number().int().min(8).max(1000).default(64),
+    call_timeout: durationSchema.default(60_000),
+    /** Protocol revisions accepted from clients (RPC-17). */
+    protocol_versions: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).optional(),
+  })
+  .prefault({});
+
+const audit = z
+  .strictObject({
+    checkpoint_every_records: z.number().int().min(1).default(1000),
+    checkpoint_every: durationSchema.default(60_000),
+  })
+  .prefault({});
+
+const logging = z
+  .strictObject({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'version must be 1' }),
+    data_dir: z.string().default('.warden'),
+    store: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'store.url must start with postgres:// or sqlite:')
+          .optional(),
+      })
+      .prefault({}),
+    policies: z.string().default('policies'),
+    gateway,
+    servers: z
+      .record(
+        z
+          .string()
+          .regex(
+            SERVER_NAME,
+            'server names are 1–32 of [a-z0-9_-], starting with a letter (they prefix tool names)',
+          )
+          .refine((n) => !RESERVED_SERVER_NAMES.has(n), {
+            message: 'this server name is reserved for Warden (SH-4)',
+          }),
+        server,
+      )
+      .default({}),
+    audit,
+    logging,
+  })
+  .superRefine((c, ctx) => {
+    const [host] = splitListen(c.gateway.listen);
+    if (!isLoopbackHost(host) && !c.gateway.allow_remote) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway', 'listen'],
+        message: `listening on ${host} exposes the gateway beyond this machine: set gateway.allow_remote: true to confirm (SE-7)`,
+      });
+    }
+  });
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+
+export function splitListen(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  let host = listen.slice(0, i);
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return [host, Number(listen.slice(i + 1))];
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
