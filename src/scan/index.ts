@@ -1,0 +1,13 @@
+export { ScanError } from './errors.ts';
+export type { ScanErrorCode } from './errors.ts';
+export { validateToolName, nameSkeleton, findCollisions, TOOL_NAME_MAX } from './names.ts';
+export type { ToolNameErrorCode, Collision, CollisionReason } from './names.ts';
+export { confusableSources } from './confusables.ts';
+export {
+  normalizeForDisplay,
+  stripInvisible,
+  hasInvisible,
+  decodeTagText,
+  invisibleKind,
+} from './unicode.ts';
+export type { InvisibleKind } from './unicode.ts';
