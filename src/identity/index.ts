@@ -1,0 +1,11 @@
+export type { Agent, ArgConstraint, Grant, Principal, Authenticator } from './types.ts';
+export { IdentityError, isAuthenticationFailure } from './errors.ts';
+export type { IdentityErrorCode } from './errors.ts';
+export { identityMigrations } from './migrations.ts';
+export { AgentRegistry } from './agent-registry.ts';
+export type { ApiKeyCredential, AgentRegistryOptions } from './agent-registry.ts';
+export { createAuthenticator } from './authenticator.ts';
+export type { AuthenticatorDeps, AccessTokenVerifier } from './authenticator.ts';
+export { IdentityState, stateFor } from './state.ts';
+export { parseAgentName, parseRoles, NAME_RE } from './schema.ts';
+export { fingerprint } from './api-key.ts';
