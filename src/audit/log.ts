@@ -1,0 +1,261 @@
+/**
+ * AuditLog: the face of the audit domain. Appends go through the group-commit writer; reads,
+ * follow, export and verify go straight to the store; checkpoints are signed every N records
+ * or T ms (and on close) into audit_checkpoints and into a checkpoint log file.
+ */
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import { canonicalJson, describeError, silentLogger, systemClock } from '../core/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
+import { migrate } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { appendCheckpointLine, formatCheckpoint, readCheckpointFile, signCheckpoint } from './checkpoint.ts';
+import { AuditError } from './errors.ts';
+import { CHECKPOINT_LOG_FILE, loadAuditPublicKey } from './keys.ts';
+import { auditMigrations } from './migrations.ts';
+import { normalizeEvent, recordFromRow, toBuffer } from './record.ts';
+import { verifyAuditLog } from './verify.ts';
+import { GroupCommitWriter } from './writer.ts';
+import type { AuditEventInput, AuditKeys, AuditRecord, Checkpoint, VerifyResult } from './types.ts';
+
+export interface AuditLogOptions {
+  readonly keys: AuditKeys;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Sign a checkpoint after this many records or this many ms with new records (default 1000 / 60 s). */
+  readonly checkpointEvery?: { records: number; ms: number };
+  /** Most records per transaction (default 512). */
+  readonly maxBatch?: number;
+  /** Largest canonical body accepted (default 1 MiB); larger events reject with ERR_AUDIT_INPUT. */
+  readonly maxRecordBytes?: number;
+  /** Checkpoint log path; default <keys.dataDir>/audit-checkpoints.log; false for none. */
+  readonly checkpointLog?: string | false;
+  /** Records at the tail verified on open (default 1000; 0 skips). */
+  readonly verifyTailOnOpen?: number;
+}
+
+type Row = { seq: number; hash: string; body: Buffer };
+const SELECT = 'SELECT seq, hash, body FROM audit_records';
+
+export class AuditLog {
+  readonly #store: Store;
+  readonly #keys: AuditKeys;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #writer: GroupCommitWriter;
+  readonly #every: { records: number; ms: number };
+  readonly #cpLog: string | undefined;
+  readonly #stops = new Set<() => void>();
+  #sinceCheckpoint = 0;
+  #checkpointing: Promise<Checkpoint> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(store: Store, opts: AuditLogOptions) {
+    this.#store = store;
+    this.#keys = opts.keys;
+    this.#clock = opts.clock ?? systemClock;
+    this.#logger = opts.logger ?? silentLogger;
+    this.#every = opts.checkpointEvery ?? { records: 1000, ms: 60_000 };
+    const dir = opts.keys.dataDir;
+    this.#cpLog =
+      opts.checkpointLog === false
+        ? undefined
+        : (opts.checkpointLog ?? (dir === undefined ? undefined : join(dir, CHECKPOINT_LOG_FILE)));
+    this.#writer = new GroupCommitWriter(store, {
+      maxBatch: opts.maxBatch ?? 512,
+      maxRecordBytes: opts.maxRecordBytes ?? 1 << 20,
+      logger: this.#logger,
+      onCommit: (n) => this.#committed(n),
+    });
+  }
+
+  /** Migrates the audit tables, verifies the stored tail against the checkpoints, starts the timer. */
+  static async open(store: Store, opts: AuditLogOptions): Promise<AuditLog> {
+    await migrate(store, 'audit', auditMigrations);
+    const log = new AuditLog(store, opts);
+    const tail = opts.verifyTailOnOpen ?? 1000;
+    if (tail > 0) {
+      const head = await log.#headSeq();
+      const r = await log.verify({ from: Math.max(1, head - tail + 1) });
+      if (!r.ok) {
+        throw new AuditError(
+          'ERR_AUDIT_TAMPERED',
+          `the audit log does not verify at seq ${r.seq}: ${r.reason}`,
+          {
+            seq: r.seq,
+            code: r.code,
+          },
+        );
+      }
+    }
+    if (log.#every.ms > 0) {
+      log.#timer = setInterval(() => {
+        if (log.#sinceCheckpoint > 0) log.#autoCheckpoint();
+      }, log.#every.ms);
+      log.#timer.unref();
+    }
+    return log;
+  }
+
+  /**
+   * Records an event. Resolves with the committed record once it is durable; rejects with
+   * ERR_AUDIT_WRITE / ERR_AUDIT_FAILED when the store fails (the caller fails closed),
+   * ERR_AUDIT_INPUT for an event that cannot be recorded, ERR_AUDIT_CLOSED after close().
+   */
+  append(e: AuditEventInput): Promise<AuditRecord> {
+    if (this.#closed) return Promise.reject(new AuditError('ERR_AUDIT_CLOSED', 'the audit log is closed'));
+    const content = normalizeEvent(e, this.#clock.now());
+    if (typeof content === 'string') return Promise.reject(new AuditError('ERR_AUDIT_INPUT', content));
+    return this.#writer.enqueue(content);
+  }
+
+  /** True once a commit has failed: the process should stop and restart (AU-7). */
+  get failed(): boolean {
+    return this.#writer.failed !== undefined;
+  }
+
+  async get(seq: number): Promise<AuditRecord | undefined> {
+    const rows = await this.#store.query<Row>(`${SELECT} WHERE seq = ?`, [seq]);
+    return rows[0] === undefined ? undefined : recordFromRow(rows[0]);
+  }
+
+  async tail(n: number): Promise<AuditRecord[]> {
+    const rows = await this.#store.query<Row>(`${SELECT} ORDER BY seq DESC LIMIT ?`, [n]);
+    return rows.reverse().map(recordFromRow);
+  }
+
+  async range(fromSeq: number, limit: number): Promise<AuditRecord[]> {
+    const rows = await this.#store.query<Row>(`${SELECT} WHERE seq >= ? ORDER BY seq LIMIT ?`, [
+      fromSeq,
+      limit,
+    ]);
+    return rows.map(recordFromRow);
+  }
+
+  /** Polls for records from `fromSeq` on (works across processes); returns a stop function. */
+  follow(fromSeq: number, onRecord: (r: AuditRecord) => void, pollMs = 500): () => void {
+    let next = fromSeq;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const tick = async (): Promise<void> => {
+      try {
+        for (;;) {
+          const rows = await this.range(next, 500);
+          for (const r of rows) {
+            if (stopped) return;
+            onRecord(r);
+            next = r.seq + 1;
+          }
+          if (rows.length < 500) break;
+        }
+      } catch (e) {
+        this.#logger.warn('audit follow: read failed, retrying', { error: describeError(e) });
+      }
+      if (!stopped) timer = setTimeout(() => void tick(), pollMs);
+    };
+    const stop = (): void => {
+      stopped = true;
+      clearTimeout(timer);
+      this.#stops.delete(stop);
+    };
+    this.#stops.add(stop);
+    void tick();
+    return stop;
+  }
+
+  /** Signs the current committed head and stores the checkpoint in the table and the file. */
+  checkpoint(): Promise<Checkpoint> {
+    this.#checkpointing ??= this.#signHead().finally(() => (this.#checkpointing = undefined));
+    return this.#checkpointing;
+  }
+
+  async #signHead(): Promise<Checkpoint> {
+    const rows = await this.#store.query<{ seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit_head WHERE id = 1',
+    );
+    const head = rows[0];
+    if (head === undefined) throw new AuditError('ERR_AUDIT_TAMPERED', 'the audit_head row is missing');
+    this.#sinceCheckpoint = 0;
+    const cp = signCheckpoint(this.#keys, Number(head.seq), head.hash, this.#clock.now());
+    await this.#store.run(
+      'INSERT INTO audit_checkpoints (size, key_id, line) VALUES (?, ?, ?) ON CONFLICT (size, key_id) DO NOTHING',
+      [cp.size, cp.keyId, formatCheckpoint(cp)],
+    );
+    if (this.#cpLog !== undefined) appendCheckpointLine(this.#cpLog, cp);
+    return cp;
+  }
+
+  #committed(n: number): void {
+    this.#sinceCheckpoint += n;
+    if (this.#every.records > 0 && this.#sinceCheckpoint >= this.#every.records) this.#autoCheckpoint();
+  }
+
+  #autoCheckpoint(): void {
+    if (this.#checkpointing !== undefined || this.#keys.privateKey === undefined) return;
+    this.checkpoint().catch((e: unknown) => {
+      this.#logger.error('audit checkpoint failed', { error: describeError(e) });
+    });
+  }
+
+  /**
+   * Verifies the chain and every signed checkpoint (stored, in the checkpoint log file, and
+   * `checkpoint` if given). Reports the first bad record.
+   */
+  async verify(
+    opts: { publicKey?: KeyObject | string; checkpoint?: Checkpoint | Checkpoint[]; from?: number } = {},
+  ): Promise<VerifyResult> {
+    const publicKey =
+      opts.publicKey === undefined ? this.#keys.publicKey : loadAuditPublicKey(opts.publicKey).publicKey;
+    const extra = opts.checkpoint === undefined ? [] : [opts.checkpoint].flat();
+    const fromFile = this.#cpLog === undefined ? [] : readCheckpointFile(this.#cpLog);
+    return verifyAuditLog(this.#store, {
+      publicKey,
+      checkpoints: [...fromFile, ...extra],
+      ...(opts.from === undefined ? {} : { from: opts.from }),
+    });
+  }
+
+  /** Writes records [from, to] as JSON lines (canonical body plus `hash`); returns the count. */
+  async exportJsonl(out: Writable, opts: { from?: number; to?: number } = {}): Promise<number> {
+    let next = opts.from ?? 1;
+    const to = opts.to ?? Number.MAX_SAFE_INTEGER;
+    let count = 0;
+    for (;;) {
+      const rows = await this.#store.query<Row>(
+        `${SELECT} WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT 1000`,
+        [next, to],
+      );
+      for (const row of rows) {
+        const obj = JSON.parse(toBuffer(row.body).toString('utf8')) as Record<string, unknown>;
+        if (!out.write(canonicalJson({ ...obj, hash: row.hash }) + '\n')) {
+          await new Promise<void>((resolve) => out.once('drain', resolve));
+        }
+        count++;
+        next = Number(row.seq) + 1;
+      }
+      if (rows.length < 1000) return count;
+    }
+  }
+
+  /** Flushes pending appends, signs a final checkpoint if this instance appended, stops timers. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stop of [...this.#stops]) stop();
+    clearInterval(this.#timer);
+    await this.#writer.flush();
+    if (this.#checkpointing !== undefined) await this.#checkpointing.catch(() => undefined);
+    if (this.#sinceCheckpoint > 0 && !this.failed && this.#keys.privateKey !== undefined) {
+      await this.checkpoint().catch((e: unknown) => {
+        this.#logger.error('audit checkpoint on close failed', { error: describeError(e) });
+      });
+    }
+  }
+
+  async #headSeq(): Promise<number> {
+    const rows = await this.#store.query<{ seq: number }>('SELECT seq FROM audit_head WHERE id = 1');
+    return Number(rows[0]?.seq ?? 0);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The group-commit writer: one queue, one transaction in flight. Appends that arrive while a
+ * commit runs wait for the next batch; each append resolves after COMMIT returns (durable:
+ * SQLite synchronous=FULL, PostgreSQL default). The head is read inside the transaction under
+ * a lock (SQLite BEGIN IMMEDIATE; PostgreSQL SELECT … FOR UPDATE on audit_head), so several
+ * processes on one PostgreSQL database extend one chain and never fork it.
+ *
+ * A failed commit is fatal (AU-7): that batch and everything queued reject, and so does every
+ * later append. Recovery is a restart, which re-reads the head from the store.
+ */
+import { describeError } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { SqlClient, SqlValue, Store } from '../store/index.ts';
+import { AuditError } from './errors.ts';
+import { COLUMNS, sealRecord } from './record.ts';
+import type { Sealed } from './record.ts';
+import type { AuditRecord } from './types.ts';
+
+interface Pending {
+  readonly content: Record<string, unknown>;
+  resolve(r: AuditRecord): void;
+  reject(e: unknown): void;
+}
+
+export interface WriterOptions {
+  readonly maxBatch: number;
+  readonly maxRecordBytes: number;
+  readonly logger: Logger;
+  /** Called after each committed batch with the number of records it held. */
+  readonly onCommit: (count: number) => void;
+}
+
+const ROW_PARAMS = `(${COLUMNS.map(() => '?').join(', ')})`;
+const INSERT = `INSERT INTO audit_records (${COLUMNS.join(', ')}) VALUES `;
+const PG_CHUNK = 200;
+
+export class GroupCommitWriter {
+  readonly #store: Store;
+  readonly #opts: WriterOptions;
+  #queue: Pending[] = [];
+  #loop: Promise<void> | undefined;
+  #failed: AuditError | undefined;
+
+  constructor(store: Store, opts: WriterOptions) {
+    this.#store = store;
+    this.#opts = opts;
+  }
+
+  get failed(): AuditError | undefined {
+    return this.#failed;
+  }
+
+  enqueue(content: Record<string, unknown>): Promise<AuditRecord> {
+    if (this.#failed !== undefined) return Promise.reject(failedError());
+    return new Promise<AuditRecord>((resolve, reject) => {
+      this.#queue.push({ content, resolve, reject });
+      // Start on a microtask so appends made in the same tick share the first batch.
+      this.#loop ??= Promise.resolve().then(() => this.#drain());
+    });
+  }
+
+  /** Resolves when everything queued so far has been committed or rejected. */
+  async flush(): Promise<void> {
+    while (this.#loop !== undefined) await this.#loop;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && this.#failed === undefined) {
+        const batch = this.#queue.splice(0, this.#opts.maxBatch);
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#loop = undefined;
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    let sealed: { p: Pending; s: Sealed }[] = [];
+    let refused: { p: Pending; why: string }[] = [];
+    try {
+      await this.#store.transaction(async (tx) => {
+        sealed = [];
+        refused = [];
+        const head = await readHeadForUpdate(tx);
+        let seq = head.seq;
+        let prev = head.hash;
+        for (const p of batch) {
+          const s = this.#seal(p.content, seq + 1, prev);
+          if (typeof s === 'string') {
+            refused.push({ p, why: s });
+            continue;
+          }
+          sealed.push({ p, s });
+          seq++;
+          prev = s.record.hash;
+        }
+        if (sealed.length === 0) return;
+        await insertRows(
+          tx,
+          sealed.map((x) => x.s.params),
+        );
+        await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [seq, prev]);
+      });
+    } catch (e) {
+      this.#fail(e, batch);
+      return;
+    }
+    for (const { p, why } of refused) p.reject(new AuditError('ERR_AUDIT_INPUT', why));
+    for (const { p, s } of sealed) p.resolve(s.record);
+    if (sealed.length > 0) this.#opts.onCommit(sealed.length);
+  }
+
+  #seal(content: Record<string, unknown>, seq: number, prev: string): Sealed | string {
+    let s: Sealed;
+    try {
+      s = sealRecord(content, seq, prev);
+    } catch (e) {
+      return `the event cannot be serialised as JSON (${(e as Error).name})`;
+    }
+    const size = (s.params[s.params.length - 1] as Buffer).length;
+    if (size > this.#opts.maxRecordBytes) {
+      return `the record is ${size} bytes, over the ${this.#opts.maxRecordBytes}-byte limit`;
+    }
+    return s;
+  }
+
+  #fail(cause: unknown, batch: Pending[]): void {
+    this.#failed = failedError();
+    this.#opts.logger.error('audit commit failed: the audit log stops accepting records until restart', {
+      error: describeError(cause),
+      batch: batch.length,
+      queued: this.#queue.length,
+    });
+    const write = new AuditError(
+      'ERR_AUDIT_WRITE',
+      `audit commit failed: ${describeError(cause)}`,
+      { batch: batch.length },
+      { cause },
+    );
+    for (const p of batch) p.reject(write);
+    const rest = this.#queue.splice(0);
+    for (const p of rest) p.reject(failedError());
+  }
+}
+
+function failedError(): AuditError {
+  return new AuditError(
+    'ERR_AUDIT_FAILED',
+    'the audit log failed earlier and accepts no records until the process restarts',
+  );
+}
+
+async function readHeadForUpdate(tx: SqlClient): Promise<{ seq: number; hash: string }> {
+  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const rows = await tx.query<{ seq: number; hash: string }>(
+    `SELECT seq, hash FROM audit_head WHERE id = 1${lock}`,
+  );
+  const head = rows[0];
+  if (head === undefined) throw new AuditError('ERR_AUDIT_TAMPERED', 'the audit_head row is missing');
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+async function insertRows(tx: SqlClient, rows: SqlValue[][]): Promise<void> {
+  if (tx.dialect === 'sqlite') {
+    // better-sqlite3 is synchronous: one cached statement per row is the fastest path.
+    for (const r of rows) await tx.run(INSERT + ROW_PARAMS, r);
+    return;
+  }
+  for (let i = 0; i < rows.length; i += PG_CHUNK) {
+    const chunk = rows.slice(i, i + PG_CHUNK);
+    await tx.run(INSERT + chunk.map(() => ROW_PARAMS).join(', '), chunk.flat());
+  }
+}
