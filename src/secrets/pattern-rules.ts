@@ -1,0 +1,113 @@
+/**
+ * Pattern detection (secrets the broker does not hold: provider API keys, tokens, private keys,
+ * connection strings) with secretlint's maintained recommended rule set
+ * (@secretlint/secretlint-rule-preset-recommend 11.x, MIT, the last line supporting Node 20).
+ *
+ * The rules are run synchronously through a minimal rule context (the secretlint rule API:
+ * `create(context, options)` returning a `file(source)` handler that calls `context.report`),
+ * so logging and stream redaction stay synchronous. Differences from the secretlint runner:
+ * - the `filter-comments` rule is NOT loaded: a `secretlint-disable` comment in tool output
+ *   would let an attacker switch redaction off;
+ * - rule messages (which quote the secret) are never built or kept: only the message id;
+ * - each rule sees the text in windows of at most WINDOW code units (overlapping by OVERLAP),
+ *   so a rule whose regex backtracks badly is bounded by the window, not the input (FACTS.md).
+ */
+import { rules as presetRules } from '@secretlint/secretlint-rule-preset-recommend';
+
+export const PATTERN_WINDOW = 65_536;
+/** Longest pattern match guaranteed to be seen whole (the private-key rule allows 10,000 body chars). */
+export const PATTERN_OVERLAP = 10_240;
+
+export interface PatternFinding {
+  readonly ruleId: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+interface Report {
+  readonly message: { readonly id: string; readonly values: readonly string[] };
+  readonly range: readonly [number, number];
+}
+
+interface RuleHandlers {
+  file?: (source: unknown) => unknown;
+}
+
+interface RuleCreator {
+  readonly meta: { readonly id: string };
+  create(context: unknown, options: unknown): RuleHandlers;
+}
+
+const EXCLUDED = new Set(['@secretlint/secretlint-rule-filter-comments']);
+
+function shortId(id: string): string {
+  return id.replace(/^@secretlint\/secretlint-rule-/, '');
+}
+
+const loadedRules: readonly RuleCreator[] = (presetRules as unknown as RuleCreator[]).filter(
+  (r) => !EXCLUDED.has(r.meta.id),
+);
+
+/** The ids (`pattern:<rule>/<message>` prefixes) of the loaded rules, for docs and tests. */
+export function patternRuleNames(): string[] {
+  return loadedRules.map((r) => shortId(r.meta.id));
+}
+
+/** Runs every rule on one window; findings are relative to the window. */
+function scanWindow(text: string): PatternFinding[] {
+  const out: PatternFinding[] = [];
+  for (const rule of loadedRules) {
+    const name = shortId(rule.meta.id);
+    const context = {
+      createTranslator:
+        () =>
+        (id: string, props: Record<string, unknown> = {}) => ({
+          id,
+          values: Object.values(props).filter((v): v is string => typeof v === 'string'),
+        }),
+      report: (r: Report) => out.push(locate(text, `pattern:${name}/${r.message.id}`, r)),
+      ignore: () => {},
+      registerRule: () => {},
+    };
+    const handlers = rule.create(context, {});
+    // Rules that need a file path (p12 files) or return a promise only add async work for files
+    // we never pass; a rejected promise must not become an unhandled rejection.
+    const result = handlers.file?.({ content: text, filePath: undefined, ext: '', contentType: 'text' });
+    if (result instanceof Promise) result.catch(() => {});
+  }
+  return out;
+}
+
+/**
+ * secretlint reports a range that, for some rules, starts at the whole match but has the length
+ * of the captured secret. The secret itself is in the message props: when it is found near the
+ * range, that is the span; otherwise the reported range is widened to cover it conservatively.
+ */
+function locate(text: string, ruleId: string, r: Report): PatternFinding {
+  const [s, e] = r.range;
+  const secret = r.message.values.reduce((a, b) => (b.length > a.length ? b : a), '');
+  if (secret.length >= 4) {
+    const at = text.indexOf(secret, Math.max(0, s - secret.length));
+    if (at >= 0 && at <= e + secret.length) return { ruleId, start: at, end: at + secret.length };
+  }
+  return { ruleId, start: s, end: Math.max(e, s + secret.length) };
+}
+
+/** Pattern findings over the whole text, scanned in bounded, overlapping windows. */
+export function scanPatterns(text: string): PatternFinding[] {
+  const out: PatternFinding[] = [];
+  const seen = new Set<string>();
+  const step = PATTERN_WINDOW - PATTERN_OVERLAP;
+  for (let base = 0; base < text.length; base += step) {
+    for (const f of scanWindow(text.slice(base, base + PATTERN_WINDOW))) {
+      const g = { ruleId: f.ruleId, start: f.start + base, end: Math.min(text.length, f.end + base) };
+      const key = `${g.start}:${g.end}:${g.ruleId}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(g);
+      }
+    }
+    if (base + PATTERN_WINDOW >= text.length) break;
+  }
+  return out;
+}

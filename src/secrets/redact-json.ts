@@ -1,0 +1,81 @@
+/**
+ * Structured content: every string (and every object key) in a JSON-like value is redacted,
+ * e.g. an MCP tool result's `structuredContent` or a log line's fields. Non-JSON leaves
+ * (numbers, booleans, null) are kept; anything else (functions, symbols) becomes null.
+ */
+import type { Redactor } from './redactor.ts';
+
+export interface JsonFinding {
+  /** JSON pointer (RFC 6901) to the string that held the secret. */
+  readonly path: string;
+  readonly ruleId: string;
+}
+
+export interface RedactJsonResult<T = unknown> {
+  readonly value: T;
+  readonly findings: readonly JsonFinding[];
+}
+
+const MAX_DEPTH = 256;
+
+export function redactJson<T>(redactor: Redactor, value: T): RedactJsonResult<T> {
+  const findings: JsonFinding[] = [];
+  const out = walk(redactor, value, '', findings, 0);
+  return { value: out as T, findings };
+}
+
+function walk(r: Redactor, v: unknown, path: string, findings: JsonFinding[], depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new RangeError('value nested too deeply to redact');
+  if (typeof v === 'string') {
+    const res = r.redact(v);
+    for (const f of res.findings) findings.push({ path, ruleId: f.ruleId });
+    return res.text;
+  }
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (Array.isArray(v)) return v.map((x, i) => walk(r, x, `${path}/${i}`, findings, depth + 1));
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const key = r.redact(k);
+      for (const f of key.findings)
+        findings.push({ path: `${path}/${escapePointer(key.text)}`, ruleId: f.ruleId });
+      out[key.text] = walk(r, x, `${path}/${escapePointer(key.text)}`, findings, depth + 1);
+    }
+    return out;
+  }
+  return null;
+}
+
+function escapePointer(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The exfiltration check on tool-call arguments (issue 5 part 6, EX-6 per call): true when a
+ * known secret appears in any string or key of `input`, in any encoding the redactor knows.
+ * The canonical JSON text is checked as well, so a secret in a JSON-escaped form that only
+ * appears once serialised is caught too.
+ */
+export function containsSecret(redactor: Redactor, input: unknown): boolean {
+  if (typeof input === 'string') return redactor.containsKnown(input);
+  if (anyString(input, (s) => redactor.containsKnown(s), 0)) return true;
+  let serialised: string | undefined;
+  try {
+    serialised = JSON.stringify(input);
+  } catch {
+    return false;
+  }
+  return serialised !== undefined && redactor.containsKnown(serialised);
+}
+
+function anyString(v: unknown, test: (s: string) => boolean, depth: number): boolean {
+  if (depth > MAX_DEPTH) throw new RangeError('value nested too deeply to check');
+  if (typeof v === 'string') return test(v);
+  if (Array.isArray(v)) return v.some((x) => anyString(x, test, depth + 1));
+  if (v !== null && typeof v === 'object') {
+    return Object.entries(v as Record<string, unknown>).some(
+      ([k, x]) => test(k) || anyString(x, test, depth + 1),
+    );
+  }
+  return false;
+}
