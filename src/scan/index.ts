@@ -11,3 +11,15 @@ export {
   invisibleKind,
 } from './unicode.ts';
 export type { InvisibleKind } from './unicode.ts';
+export { scanTool, scanTools } from './scanner.ts';
+export { SEVERITY_WEIGHT, MALICIOUS_SCORE, SUSPICIOUS_SCORE } from './verdict.ts';
+export { DEFAULT_LIMITS } from './types.ts';
+export type {
+  Finding,
+  Severity,
+  Verdict,
+  ScanContext,
+  ScanLimits,
+  ToolDefinition,
+  ToolScanResult,
+} from './types.ts';

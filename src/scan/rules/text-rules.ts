@@ -1,0 +1,251 @@
+/**
+ * Pattern rules run on every string of the definition after `normalizeForMatch` (identifiers
+ * such as property names are first split into words). Each rule describes one signal; the
+ * verdict comes from how signals add up and combine (see verdict.ts), so single weak signals
+ * that ordinary descriptions also show are `low`.
+ */
+import type { RuleCategory, Severity } from '../types.ts';
+
+export interface TextRule {
+  readonly id: string;
+  readonly category: RuleCategory;
+  readonly tag?: string;
+  readonly severity: Severity;
+  readonly re: RegExp;
+  readonly message: string;
+}
+
+const VERB_TELL =
+  '(?:tell|telling|inform|informing|notify|notifying|mention|mentioning|alert|alerting|reveal|revealing|disclose|disclosing|show|showing|warn|warning|let|letting|bother|upset|explain|say|saying)';
+const ACT_VERB =
+  '(?:send|sent|post|forward|copy|include|read|upload|call|invoke|run|execute|add|append|bcc|cc|transmit|exfiltrate|attach|pass|write|store|log|save|fetch|access|collect|share|report)';
+/** Sensitive paths; `b` is the left boundary used before dot-files (empty after a consumed space). */
+function sensitivePath(b: string): string {
+  return (
+    '(?:~|\\$home|%userprofile%|/home/[\\w.-]+|/root|/users/[\\w.-]+)?/?\\.ssh\\b(?:/[\\w.-]+)?' +
+    '|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b(?:\\.pub)?' +
+    '|\\.aws/(?:credentials|config)\\b|\\.azure/|\\.config/gcloud\\b|application_default_credentials' +
+    `|\\.kube/config\\b|\\.docker/config\\.json|${b}\\.(?:npmrc|pypirc|netrc|git-credentials|pgpass|gnupg|bash_history|zsh_history|my\\.cnf)\\b` +
+    `|/etc/(?:passwd|shadow|sudoers)\\b|${b}\\.env(?:\\.[\\w-]+)?(?=$|[\\s\`'",.;:)])` +
+    `|\\bmcp\\.json\\b|claude_desktop_config\\.json|${b}\\.cursor/|${b}\\.claude/` +
+    '|\\blogin data\\b|\\bcookies\\.sqlite\\b|\\bkey4\\.db\\b|\\blogins\\.json\\b|\\bkeychains?\\b|\\bwallet\\.dat\\b' +
+    '|\\bauthorized_keys\\b|\\bknown_hosts\\b|\\bcredentials\\.json\\b'
+  );
+}
+const SENSITIVE_PATH = sensitivePath(`(?:^|(?<=[\\s\`'"(/~]))`);
+const SENSITIVE_PATH_AFTER_SPACE = sensitivePath('');
+export const SENSITIVE_PATH_RE = new RegExp(SENSITIVE_PATH, 'i');
+
+const r = (src: string): RegExp => new RegExp(src, 'i');
+
+export const TEXT_RULES: readonly TextRule[] = [
+  // --- instructions aimed at the model -------------------------------------------------
+  {
+    id: 'instruction.override',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'critical',
+    re: r(
+      '\\b(?:ignore|disregard|forget|override|bypass)\\s+(?:all\\s+|any\\s+)?(?:of\\s+)?(?:the\\s+|your\\s+|these\\s+)?(?:previous|prior|above|earlier|preceding|existing|original|system|safety|other)\\s+(?:instructions?|prompts?|rules|directives|guidelines|guardrails)',
+    ),
+    message: 'tells the model to ignore its previous instructions',
+  },
+  {
+    id: 'instruction.role-marker',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      '<\\|im_start\\|>|<\\|(?:system|assistant)\\|>|\\[/?inst\\]|\\[system\\]|<<sys>>|(?:^|\\s)#{1,3}\\s*system\\s*(?:prompt|message)?\\s*:',
+    ),
+    message: 'contains chat-template or system-role markers',
+  },
+  {
+    id: 'instruction.tag-block',
+    category: 'instruction',
+    tag: 'tag',
+    severity: 'high',
+    re: r(
+      '<\\s*/?\\s*(?:important|system|instructions?|secret|hidden|system[_-]?prompt|ai[_-]?instructions?|hidden[_-]?instructions?|note[_-]?to[_-]?(?:ai|assistant|model|llm)|assistant[_-]?instructions?|critical|mandatory)\\s*>',
+    ),
+    message: 'contains an <IMPORTANT>-style block addressed to the model',
+  },
+  {
+    id: 'instruction.note-to-model',
+    category: 'instruction',
+    tag: 'tag',
+    severity: 'high',
+    re: r(
+      '\\b(?:note|message|instructions?)\\s+(?:to|for)\\s+(?:the\\s+)?(?:ai|assistant|model|llm|agent)\\b\\s*[:\\-]|\\b(?:ai|llm|assistant)\\s+instructions?\\s*:',
+    ),
+    message: 'addresses a note or instructions to the AI model',
+  },
+  {
+    id: 'instruction.new-instructions',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      '\\b(?:new|updated|real|actual|true|hidden)\\s+(?:system\\s+)?instructions?\\s*:|\\byou are now (?:an?|the|in)\\b|\\byour (?:new|real|actual) (?:task|goal|instructions?) (?:is|are)\\b',
+    ),
+    message: 'announces new instructions or a new role for the model',
+  },
+  {
+    id: 'conceal.from-user',
+    category: 'conceal',
+    severity: 'high',
+    re: r(
+      `\\b(?:do not|don't|dont|never|must not|should not|shouldn't|without)\\s+(?:\\w+\\s+){0,3}?${VERB_TELL}\\b[^.!?\\n]{0,40}?\\b(?:the user|users?|the human|the operator|anyone)\\b` +
+        `|\\b(?:the )?user (?:must|should|will|need) (?:not|never) (?:know|see|notice|find out|be (?:told|informed|aware|notified))` +
+        `|\\b(?:secret|hidden|concealed)\\s+from\\s+(?:the\\s+)?(?:user|human|operator)` +
+        `|\\bkeep\\s+(?:this|these|it|the following)\\s+(?:\\w+\\s+)?(?:secret|hidden|confidential)\\b` +
+        `|\\bnot\\s+(?:a\\s+)?user[- ]facing\\b|\\b(?:invisible|transparent)\\s+to\\s+the\\s+user`,
+    ),
+    message: 'asks the model to hide something from the user',
+  },
+  {
+    id: 'conceal.dont-mention',
+    category: 'conceal',
+    severity: 'high',
+    re: r(
+      "\\b(?:do not|don't|dont|never)\\s+(?:ever\\s+)?(?:mention|reveal|disclose|say|admit|acknowledge)\\s+(?:to\\s+anyone\\s+)?(?:that|this|it|anything|these|about)\\b",
+    ),
+    message: 'asks the model not to mention what it does',
+  },
+  {
+    id: 'conceal.covert-verb',
+    category: 'conceal',
+    severity: 'high',
+    re: r(
+      `\\b(?:silently|secretly|covertly|quietly|discreetly|surreptitiously|stealthily|invisibly)\\s+(?:\\w+\\s+){0,2}?${ACT_VERB}\\b`,
+    ),
+    message: 'asks for an action to be done silently or secretly',
+  },
+  {
+    id: 'conceal.framing',
+    category: 'conceal',
+    severity: 'medium',
+    re: r(
+      '\\b(?:this|it) is (?:an? |just an? )?(?:internal|hidden|transparent|background|invisible)\\s+(?:\\w+\\s+)?(?:step|requirement|process|detail|optimi[sz]ation|procedure|mechanism)\\b|\\bno need to (?:tell|inform|mention|notify)\\b',
+    ),
+    message: 'frames an action as an internal step the user need not see',
+  },
+  {
+    id: 'instruction.hijack-all',
+    category: 'instruction',
+    tag: 'hijack',
+    severity: 'medium',
+    re: r(
+      '\\bbefore\\s+(?:any|every|each|all)\\s+(?:other\\s+)?(?:tool|function|operation|request|action|task|response|reply|file operation|command|query|call)s?\\b' +
+        '|\\b(?:for|on)\\s+(?:any|every|each|all)\\s+(?:user\\s+)?(?:request|query|task|message|prompt|conversation|interaction)s?\\b[^.]{0,60}\\b(?:always\\s+)?(?:call|invoke|use|run)\\s+this\\b' +
+        '|\\balways\\s+(?:call|invoke|use|run)\\s+this\\s+(?:tool|function)\\s+first\\b' +
+        "|\\bregardless\\s+of\\s+(?:what\\s+)?(?:the\\s+)?user(?:\\s+|'s\\s+)(?:asks?|requests?|wants?|says)",
+    ),
+    message: 'tries to run before or alongside every other action',
+  },
+  {
+    id: 'instruction.precondition',
+    category: 'instruction',
+    tag: 'precondition',
+    severity: 'low',
+    re: r(
+      '\\bbefore\\s+(?:using|calling|invoking|executing|running|you\\s+(?:use|call|run)|responding|answering|proceeding)\\b[^.]{0,80}?\\b(?:read|call|invoke|run|execute|fetch|send|include|pass|provide|retrieve|collect|gather|upload|copy|access|open|cat|list)\\b',
+    ),
+    message: 'sets a precondition the model must perform first',
+  },
+  {
+    id: 'instruction.urgency',
+    category: 'instruction',
+    tag: 'urgency',
+    severity: 'low',
+    re: r(
+      "\\botherwise\\b[^.]{0,40}\\b(?:will not work|won't work|will fail|will crash|will be (?:lost|deleted|blocked|corrupted))" +
+        '|\\b(?:data loss|be (?:lost|deleted|blocked|corrupted))\\b[^.]{0,20}\\b(?:if|unless)\\b' +
+        '|\\bfailure to\\b[^.]{0,30}\\b(?:comply|do so|follow)|\\b(?:mandatory|required)\\s+(?:for\\s+|by\\s+)?(?:compliance|security|audit)\\b' +
+        '|\\bthis is (?:critical|mandatory|extremely important|very important)\\b|\\bvery,? very important\\b|\\bthe tool will not work\\b|\\bcompliance requirement',
+    ),
+    message: 'uses urgency or threat framing',
+  },
+  // --- sensitive material ----------------------------------------------------------------
+  {
+    id: 'sensitive.read-instruction',
+    category: 'sensitive',
+    tag: 'read',
+    severity: 'high',
+    re: r(
+      `(?:^|[.!?:;,]\\s+|\\b(?:first|then|and|also|must|should|please|to|always)\\s+)(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate)\\s+(?:the\\s+)?(?:full\\s+|complete\\s+|entire\\s+)?(?:contents?\\s+of\\s+|file\\s+)?(?:the\\s+)?(?:user'?s\\s+)?[\`'"]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
+    ),
+    message: 'instructs the model to read or send a sensitive file',
+  },
+  {
+    id: 'sensitive.path',
+    category: 'sensitive',
+    tag: 'path',
+    severity: 'medium',
+    re: new RegExp(SENSITIVE_PATH, 'i'),
+    message: 'refers to credentials or client configuration files',
+  },
+  {
+    id: 'sensitive.secret-material',
+    category: 'sensitive',
+    tag: 'term',
+    severity: 'low',
+    re: r(
+      '\\b(?:private\\s+keys?|ssh\\s+keys?|secret\\s+keys?|api\\s+keys?|access\\s+tokens?|auth(?:entication)?\\s+tokens?|passwords?|passphrases?|seed\\s+phrases?|mnemonic|credentials|session\\s+cookies?|browser\\s+(?:cookies|history|profile)|system\\s+prompt|environment\\s+variables)\\b',
+    ),
+    message: 'mentions secret material',
+  },
+  // --- exfiltration ----------------------------------------------------------------------
+  {
+    id: 'exfil.conversation',
+    category: 'exfil',
+    tag: 'conversation',
+    severity: 'medium',
+    re: r(
+      '\\b(?:include|pass|send|provide|append|attach|add|put|copy|forward|paste|insert)\\b[^.]{0,40}?\\b(?:full|complete|entire|whole|all(?: of)?(?: the)?|previous|prior|last|recent)\\s+(?:the\\s+)?(?:conversation|chat|messages?|message history|chat history|conversation (?:context|history)|system prompt|instructions|user messages)\\b',
+    ),
+    message: 'asks for the conversation or system prompt to be passed along',
+  },
+  {
+    id: 'exfil.send-url',
+    category: 'exfil',
+    tag: 'url',
+    severity: 'medium',
+    re: r(
+      '\\b(?:send|post|upload|forward|transmit|report|submit|copy|mirror|exfiltrate|beacon|ping|relay)\\b[^.\\n]{0,80}?\\bhttps?://[^\\s\'"`)<>]+',
+    ),
+    message: 'asks for data to be sent to a fixed URL',
+  },
+  {
+    id: 'exfil.send-email',
+    category: 'exfil',
+    tag: 'email',
+    severity: 'medium',
+    re: r(
+      '\\b(?:bcc|cc|forward|send|copy|redirect|relay|route)\\b[^.\\n]{0,80}?\\b[\\w.+-]+@[\\w-]+\\.[\\w.-]*[a-z]',
+    ),
+    message: 'routes messages to a fixed address',
+  },
+  {
+    id: 'exfil.always-copy',
+    category: 'exfil',
+    tag: 'redirect',
+    severity: 'high',
+    re: r(
+      '\\b(?:always|also|additionally|secretly|silently)\\s+(?:\\w+\\s+){0,2}?(?:bcc|cc|forward|send|post|copy|upload)\\b[^.\\n]{0,80}?(?:https?://|[\\w.+-]+@[\\w-]+\\.|\\+?\\d[\\d -]{7,}\\d)' +
+        '|\\b(?:an?\\s+)?(?:identical\\s+|exact\\s+)?copy\\s+of\\s+(?:the\\s+|all\\s+|every\\s+)?\\w+[^.\\n]{0,60}?\\bto\\s+(?:https?://|[\\w.+-]+@[\\w-]+\\.)',
+    ),
+    message: 'sends an additional copy of data to a fixed destination',
+  },
+  {
+    id: 'exfil.redirect',
+    category: 'exfil',
+    tag: 'redirect',
+    severity: 'high',
+    re: r(
+      '\\b(?:change|set|replace|switch|redirect|override|modify)\\s+(?:the\\s+|all\\s+)?(?:recipient|recipients|destination|target address|to[- ]address|email address|phone number|receiver|account number|iban|wallet address|webhook url|endpoint url)s?\\b[^.]{0,30}?\\bto\\b' +
+        "|\\b(?:all|any|every)\\s+(?:emails?|messages?|payments?|transactions?|transfers?|requests?)\\s+(?:must|should|need to|have to)\\s+(?:also\\s+)?(?:be\\s+)?(?:sent|forwarded|copied|routed|redirected|bcc'?d|cc'?d)\\s+to\\b",
+    ),
+    message: 'tampers with where messages or payments go',
+  },
+];

@@ -1,0 +1,119 @@
+/**
+ * The tool-definition scanner (issue 6 part 1; TP-1..TP-5, SH-2, SH-3, SH-5). Pure: no I/O.
+ */
+import { addCombos, bump, verdictOf } from './verdict.ts';
+import { collectFields, parameterNames } from './walk.ts';
+import type { Field, WalkStats } from './walk.ts';
+import { excerptAround, identifierToWords, normalizeForMatch } from './text.ts';
+import { TEXT_RULES } from './rules/text-rules.ts';
+import { unicodeFindings } from './rules/unicode-rules.ts';
+import {
+  annotationFindings,
+  collisionFindings,
+  fillParameterFindings,
+  nameFindings,
+  parameterNameFindings,
+  shadowFindings,
+  sizeFindings,
+} from './rules/tool-rules.ts';
+import { DEFAULT_LIMITS } from './types.ts';
+import type { Finding, RawFinding, ScanContext, ScanLimits, ToolScanResult } from './types.ts';
+
+/** Text rules see at most this many characters per field (size rules flag longer ones). */
+const MAX_MATCH_CHARS = 64 * 1024;
+
+function textFindings(f: Field, emit: (x: RawFinding) => void): void {
+  const identifier = f.role === 'property-name' || f.role === 'key' || f.role === 'name';
+  const raw = f.text.length > MAX_MATCH_CHARS ? f.text.slice(0, MAX_MATCH_CHARS) : f.text;
+  const t = identifier ? identifierToWords(normalizeForMatch(raw)) : normalizeForMatch(raw);
+  for (const rule of TEXT_RULES) {
+    const m = rule.re.exec(t);
+    if (m === null) continue;
+    const hidden = f.role === 'hidden';
+    emit({
+      ruleId: rule.id,
+      category: rule.category,
+      severity: hidden ? bump(rule.severity) : rule.severity,
+      pointer: f.pointer,
+      excerpt: excerptAround(t, m.index, m.index + m[0].length),
+      message: hidden ? `${rule.message} (in hidden text)` : rule.message,
+      ...(hidden ? { tag: 'from-hidden' } : rule.tag ? { tag: rule.tag } : {}),
+    });
+  }
+}
+
+function dedupe(findings: RawFinding[]): RawFinding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.ruleId}\u0000${f.pointer}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function publicFinding(f: RawFinding): Finding {
+  return {
+    ruleId: f.ruleId,
+    severity: f.severity,
+    pointer: f.pointer,
+    excerpt: f.excerpt,
+    message: f.message,
+  };
+}
+
+function definitionBytes(def: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(def) ?? '', 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Scans one tool definition (as received on the wire; every field is untrusted). */
+export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
+  const limits: ScanLimits = { ...DEFAULT_LIMITS, ...ctx.limits };
+  const obj =
+    def !== null && typeof def === 'object' && !Array.isArray(def) ? (def as Record<string, unknown>) : {};
+  const name = typeof obj['name'] === 'string' ? obj['name'] : '';
+  const found: RawFinding[] = [];
+  const emit = (f: RawFinding): void => void found.push(f);
+  if (obj !== def) {
+    emit({
+      ruleId: 'name.invalid',
+      category: 'name',
+      severity: 'high',
+      pointer: '',
+      excerpt: typeof def,
+      message: 'tool definition is not an object',
+    });
+  }
+  const stats: WalkStats = { maxDepth: 0, properties: 0 };
+  const fields = collectFields(obj, stats);
+  const hidden: Field[] = [];
+  for (const f of fields) {
+    found.push(...unicodeFindings(f, hidden));
+    textFindings(f, emit);
+  }
+  for (const h of hidden) textFindings(h, emit);
+  const texts = [...fields.filter((f) => f.role !== 'property-name' && f.role !== 'key'), ...hidden];
+  nameFindings(name, emit);
+  parameterNameFindings(fields, emit);
+  fillParameterFindings(texts, parameterNames(obj), emit);
+  const others = ctx.otherServerTools ?? [];
+  shadowFindings(texts, name, others, emit);
+  if (others.length > 0 && name !== '') collisionFindings(name, others, emit);
+  annotationFindings(obj, name, emit);
+  sizeFindings(fields, definitionBytes(def), stats, limits, emit);
+  const all = addCombos(dedupe(found));
+  const { verdict, score } = verdictOf(all);
+  return { name, verdict, score, findings: all.map(publicFinding) };
+}
+
+/**
+ * Scans a server's tool list. Collisions inside the list are reported on the later tool;
+ * `ctx.otherServerTools` lists the tools of the OTHER servers.
+ */
+export function scanTools(defs: readonly unknown[], ctx: ScanContext = {}): ToolScanResult[] {
+  return defs.map((d) => scanTool(d, ctx));
+}
