@@ -2,3 +2,39 @@ export type { Launcher, LaunchSpec, LaunchedProcess, ExitStatus } from './launch
 export { PlainLauncher } from './plain-launcher.ts';
 export { SandboxError } from './errors.ts';
 export type { SandboxErrorCode } from './errors.ts';
+export { BwrapLauncher, assertBwrapAvailable, INSTALL_HINT } from './bwrap-launcher.ts';
+export type { BwrapLauncherOptions, HostFacts } from './bwrap-launcher.ts';
+export type { SandboxedProcess } from './sandbox-instance.ts';
+export { buildBwrapArgv, INSIDE, BASE_FLAGS, RELAY_INIT } from './bwrap-argv.ts';
+export type { BwrapPlan, SystemEntry, EgressMount } from './bwrap-argv.ts';
+export { probeHostLayout, SYSTEM_CANDIDATES } from './host-layout.ts';
+export { makeProfile, DEFAULT_PROFILE, DEFAULT_SANDBOX_UID, WORKSPACE_TARGET } from './profile.ts';
+export type {
+  SandboxProfile,
+  WorkspaceSpec,
+  WorkspaceMode,
+  SandboxLimits,
+  EgressSpec,
+  CgroupRequirement,
+} from './profile.ts';
+export { sandboxEnv } from './sandbox-env.ts';
+export { buildSeccompFilter, decodeSeccompFilter, seccompProgram, hostSeccompArch } from './seccomp/bpf.ts';
+export type { Insn } from './seccomp/bpf.ts';
+export type { SeccompArch } from './seccomp/syscalls.ts';
+export { detectCgroups } from './cgroups.ts';
+export type { CgroupSupport, CgroupLimits, Controller } from './cgroups.ts';
+export { createSandboxCgroup } from './sandbox-cgroup.ts';
+export type { SandboxCgroup } from './sandbox-cgroup.ts';
+export { startEgressProxy } from './egress/proxy.ts';
+export type { EgressEvent, EgressProxy, EgressProxyOptions } from './egress/proxy.ts';
+export {
+  parseEgressRule,
+  compileEgressRules,
+  canonicalHost,
+  matchHost,
+  portAllowed,
+} from './egress/host-rules.ts';
+export type { EgressRule, HostCheck } from './egress/host-rules.ts';
+export { blockedAddressReason } from './egress/ip-policy.ts';
+export { decide, systemResolver } from './egress/decide.ts';
+export type { Resolver, Verdict } from './egress/decide.ts';

@@ -1,0 +1,148 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute } from 'node:path';
+import { newId } from '../core/index.ts';
+import type { SystemEntry } from './bwrap-argv.ts';
+import { detectCgroups } from './cgroups.ts';
+import type { CgroupSupport } from './cgroups.ts';
+import { SandboxError } from './errors.ts';
+import type { LaunchedProcess, Launcher, LaunchSpec } from './launcher.ts';
+import { probeHostLayout } from './host-layout.ts';
+import { makeProfile, DEFAULT_SANDBOX_UID } from './profile.ts';
+import type { SandboxProfile } from './profile.ts';
+import { sandboxEnv } from './sandbox-env.ts';
+import { buildSeccompFilter, hostSeccompArch } from './seccomp/bpf.ts';
+import { startSandbox } from './sandbox-instance.ts';
+import type { EgressEvent } from './egress/proxy.ts';
+import { compileEgressRules } from './egress/host-rules.ts';
+
+export const INSTALL_HINT =
+  'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap';
+
+export interface BwrapLauncherOptions {
+  readonly profile?: Partial<SandboxProfile> | undefined;
+  /** Receives every egress decision (allowed or refused); the gateway writes them to the audit log. */
+  readonly onEgress?: ((e: EgressEvent) => void) | undefined;
+  readonly bwrapPath?: string | undefined;
+  readonly setprivPath?: string | undefined;
+  /** Base directory for per-sandbox state (proxy sockets, copies). Default os.tmpdir(). */
+  readonly stateDir?: string | undefined;
+}
+
+/** Host facts probed once per launcher. */
+export interface HostFacts {
+  readonly system: readonly SystemEntry[];
+  readonly cgroups: CgroupSupport;
+  readonly undiciDir: string;
+  readonly root: boolean;
+}
+
+function undiciDir(): string {
+  const req = createRequire(import.meta.url);
+  return dirname(req.resolve('undici/package.json'));
+}
+
+/** Throws ERR_SANDBOX_UNAVAILABLE when bubblewrap (or setpriv, as root) is missing. */
+export function assertBwrapAvailable(bwrapPath: string, setprivPath: string, root: boolean): void {
+  if (!existsSync(bwrapPath)) {
+    throw new SandboxError(
+      'ERR_SANDBOX_UNAVAILABLE',
+      `bubblewrap not found at ${bwrapPath}; ${INSTALL_HINT}`,
+      {
+        bwrapPath,
+      },
+    );
+  }
+  if (root && !existsSync(setprivPath)) {
+    throw new SandboxError(
+      'ERR_SANDBOX_UNAVAILABLE',
+      `setpriv not found at ${setprivPath} (util-linux); needed to drop root`,
+      {
+        setprivPath,
+      },
+    );
+  }
+}
+
+/** Runs every launched program in its own disposable bubblewrap sandbox. */
+export class BwrapLauncher implements Launcher {
+  readonly kind = 'bubblewrap' as const;
+  readonly profile: SandboxProfile;
+  readonly bwrapPath: string;
+  readonly setprivPath: string;
+  private facts: HostFacts | undefined;
+  private readonly options: BwrapLauncherOptions;
+
+  constructor(options: BwrapLauncherOptions = {}) {
+    this.options = options;
+    this.profile = makeProfile(options.profile);
+    this.bwrapPath = options.bwrapPath ?? '/usr/bin/bwrap';
+    this.setprivPath = options.setprivPath ?? '/usr/bin/setpriv';
+    compileEgressRules(this.profile.egress.allowHosts);
+    if (!this.profile.newSession && !this.profile.seccomp) {
+      throw new SandboxError(
+        'ERR_SANDBOX_CONFIG',
+        'newSession=false requires seccomp (TIOCSTI must stay blocked)',
+      );
+    }
+  }
+
+  /** A launcher with the same options and a different profile. */
+  withProfile(over: Partial<SandboxProfile>): BwrapLauncher {
+    return new BwrapLauncher({ ...this.options, profile: { ...this.profile, ...over } });
+  }
+
+  hostFacts(): HostFacts {
+    if (!this.facts) {
+      const root = process.getuid?.() === 0;
+      assertBwrapAvailable(this.bwrapPath, this.setprivPath, root);
+      this.facts = { system: probeHostLayout(), cgroups: detectCgroups(), undiciDir: undiciDir(), root };
+    }
+    return this.facts;
+  }
+
+  /** The uid/gid the sandbox runs as on the host. */
+  identity(): { uid: number; gid: number } {
+    if (this.hostFacts().root) {
+      const uid = this.profile.uid ?? DEFAULT_SANDBOX_UID;
+      return { uid, gid: this.profile.gid ?? uid };
+    }
+    return { uid: process.getuid?.() ?? DEFAULT_SANDBOX_UID, gid: process.getgid?.() ?? DEFAULT_SANDBOX_UID };
+  }
+
+  launch(spec: LaunchSpec): Promise<LaunchedProcess> {
+    return this.start(spec, 'pipe');
+  }
+
+  /** Starts a sandbox; `inherit` connects the program to Warden's own stdio (for `warden run`). */
+  async start(spec: LaunchSpec, stdio: 'pipe' | 'inherit'): Promise<LaunchedProcess & { sandboxId: string }> {
+    if (!isAbsolute(spec.command)) throw new TypeError(`launch: command must be absolute (${spec.label})`);
+    const facts = this.hostFacts();
+    const p = this.profile;
+    if (p.cgroups === 'required' && facts.cgroups.controllers.length < 3) {
+      throw new SandboxError(
+        'ERR_SANDBOX_UNAVAILABLE',
+        `cgroup limits required but unavailable: ${facts.cgroups.notes.join('; ')}`,
+      );
+    }
+    const arch = hostSeccompArch();
+    if (p.seccomp && !arch)
+      throw new SandboxError('ERR_SANDBOX_UNAVAILABLE', `no seccomp syscall table for ${process.arch}`);
+    const id = `sbx-${newId()}`;
+    return startSandbox({
+      id,
+      spec,
+      stdio,
+      profile: p,
+      facts,
+      identity: this.identity(),
+      bwrapPath: this.bwrapPath,
+      setprivPath: this.setprivPath,
+      stateDir: this.options.stateDir,
+      onEgress: this.options.onEgress,
+      env: sandboxEnv(spec.env, p, p.egress.allowHosts.length > 0),
+      seccomp: p.seccomp && arch ? buildSeccompFilter(arch) : undefined,
+      nodePath: process.execPath,
+    });
+  }
+}

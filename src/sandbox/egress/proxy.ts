@@ -1,0 +1,214 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { compileEgressRules } from './host-rules.ts';
+import { decide, systemResolver } from './decide.ts';
+import type { DecideInput, Resolver, Verdict } from './decide.ts';
+
+/** One egress decision, reported when the connection ends (or at once when refused). */
+export interface EgressEvent {
+  readonly allowed: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly reason: string;
+  /** Bytes from the remote to the sandbox. */
+  readonly bytesIn: number;
+  /** Bytes from the sandbox to the remote. */
+  readonly bytesOut: number;
+  readonly sandboxId: string;
+  readonly kind: 'connect' | 'http';
+}
+
+export interface EgressProxyOptions {
+  /** Unix socket path to listen on, or a TCP port on 127.0.0.1 when a number (tests, benches). */
+  readonly socketPath: string | number;
+  readonly sandboxId: string;
+  readonly allowHosts: readonly string[];
+  readonly allowPorts?: readonly number[] | undefined;
+  readonly onDecision?: ((e: EgressEvent) => void) | undefined;
+  readonly resolve?: Resolver | undefined;
+  /**
+   * Optional inspection of plain-HTTP requests (full URL) for DLP (EX-2); return a reason to
+   * refuse. CONNECT tunnels (TLS) cannot be inspected without MITM.
+   */
+  readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
+}
+
+export interface EgressProxy {
+  readonly socketPath: string;
+  /** TCP port when listening on TCP. */
+  readonly port: number | undefined;
+  close(): Promise<void>;
+}
+
+function parseAuthority(a: string): { host: string; port: number } | undefined {
+  const m = /^(\[[^\]]*\]|[^:]*):(\d{1,5})$/.exec(a);
+  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
+  return { host: m[1], port: Number(m[2]) };
+}
+
+type Report = (v: Verdict, kind: EgressEvent['kind'], bytesIn: number, bytesOut: number) => void;
+
+function onConnect(
+  input: DecideInput,
+  report: Report,
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+): void {
+  client.on('error', () => client.destroy());
+  const target = parseAuthority(req.url ?? '');
+  const refuse = (status: string, v: Verdict): void => {
+    report(v, 'connect', 0, 0);
+    client.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  };
+  if (!target)
+    return refuse('400 Bad Request', { allowed: false, host: '?', port: 0, reason: 'bad-authority' });
+  void decide(input, target.host, target.port).then((v) => {
+    if (!v.allowed) return refuse('403 Forbidden', v);
+    const up: Socket = connect({ host: v.address, port: v.port });
+    let bytesIn = 0;
+    let bytesOut = head.length;
+    up.on('data', (d: Buffer) => (bytesIn += d.length));
+    client.on('data', (d: Buffer) => (bytesOut += d.length));
+    up.once('connect', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    up.once('error', () => {
+      if (bytesIn === 0)
+        client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      else client.destroy();
+    });
+    client.once('close', () => up.destroy());
+    up.once('close', () => {
+      client.destroy();
+      report(v, 'connect', bytesIn, bytesOut);
+    });
+  });
+}
+
+function onRequest(
+  input: DecideInput,
+  opts: EgressProxyOptions,
+  report: Report,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const raw = req.url ?? '';
+  const deny = (status: number, v: Verdict): void => {
+    report(v, 'http', 0, 0);
+    res
+      .writeHead(status, { 'content-type': 'text/plain', connection: 'close' })
+      .end(`warden egress: ${v.reason}\n`);
+  };
+  const m = /^http:\/\/([^/?#]*)/i.exec(raw);
+  if (!m || m[1] === undefined)
+    return deny(400, { allowed: false, host: '?', port: 0, reason: 'not-absolute-http-url' });
+  const authority = m[1];
+  if (authority.includes('@')) return deny(403, { allowed: false, host: '?', port: 0, reason: 'userinfo' });
+  const target = parseAuthority(
+    authority.includes(':') && !authority.endsWith(']') ? authority : `${authority}:80`,
+  );
+  if (!target) return deny(400, { allowed: false, host: '?', port: 0, reason: 'bad-authority' });
+  const path = raw.slice(m[0].length) || '/';
+  void decide(input, target.host, target.port).then((v) => {
+    if (!v.allowed) return deny(403, v);
+    const dlp = opts.inspectUrl?.(raw);
+    if (dlp) return deny(403, { allowed: false, host: v.host, port: v.port, reason: dlp });
+    const headers = { ...req.headers };
+    delete headers['proxy-authorization'];
+    delete headers['proxy-connection'];
+    headers['connection'] = 'close';
+    let bytesIn = 0;
+    let bytesOut = 0;
+    req.on('data', (d: Buffer) => (bytesOut += d.length));
+    const up = httpRequest({
+      host: v.address,
+      port: v.port,
+      method: req.method,
+      path: path.startsWith('/') ? path : `/${path}`,
+      headers,
+      setHost: false,
+    });
+    up.on('response', (ur) => {
+      ur.on('data', (d: Buffer) => (bytesIn += d.length));
+      ur.on('end', () => report(v, 'http', bytesIn, bytesOut));
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', () => {
+      report(
+        { allowed: false, host: v.host, port: v.port, reason: 'upstream-failed' },
+        'http',
+        bytesIn,
+        bytesOut,
+      );
+      if (!res.headersSent) res.writeHead(502, { connection: 'close' });
+      res.end();
+    });
+    req.pipe(up);
+  });
+}
+
+/** Starts one sandbox's egress proxy (HTTP forwarding and CONNECT) on a Unix socket. */
+export function startEgressProxy(opts: EgressProxyOptions): Promise<EgressProxy> {
+  const input: DecideInput = {
+    rules: compileEgressRules(opts.allowHosts),
+    extraPorts: opts.allowPorts ?? [],
+    resolve: opts.resolve ?? systemResolver,
+  };
+  const report: Report = (v, kind, bytesIn, bytesOut) => {
+    const e: EgressEvent = {
+      allowed: v.allowed,
+      host: v.host,
+      port: v.port,
+      reason: v.reason,
+      bytesIn,
+      bytesOut,
+      sandboxId: opts.sandboxId,
+      kind,
+    };
+    try {
+      opts.onDecision?.(e);
+    } catch {
+      // a failing observer must not break the proxy
+    }
+  };
+  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) =>
+    onRequest(input, opts, report, req, res),
+  );
+  server.on('connect', (req: IncomingMessage, sock: Duplex, head: Buffer) =>
+    onConnect(input, report, req, sock, head),
+  );
+  server.on('clientError', (_e, sock: Duplex) => sock.destroy());
+  const sockets = new Set<Duplex>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const ready = (): void => {
+      const addr = server.address();
+      resolve({
+        socketPath: typeof opts.socketPath === 'string' ? opts.socketPath : '',
+        port: addr && typeof addr === 'object' ? addr.port : undefined,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            if (!server.listening) return done();
+            server.close(() => done());
+            if (typeof opts.socketPath === 'string') rmSync(opts.socketPath, { force: true });
+          }),
+      });
+    };
+    if (typeof opts.socketPath === 'number') server.listen(opts.socketPath, '127.0.0.1', ready);
+    else server.listen(opts.socketPath, ready);
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The sandbox profile: everything a sandbox may see and use. Values here are already parsed
+ * (see schema.ts); the launcher trusts them.
+ */
+export type WorkspaceMode = 'bind' | 'copy' | 'none';
+
+export interface WorkspaceSpec {
+  readonly mode: WorkspaceMode;
+  /** Host directory (required for `bind` and `copy`). */
+  readonly path?: string | undefined;
+  /** Where the workspace appears inside the sandbox. Default `/workspace`. */
+  readonly target?: string | undefined;
+}
+
+export interface SandboxLimits {
+  /** Memory limit in bytes (cgroup). */
+  readonly memoryBytes?: number | undefined;
+  /** Maximum number of tasks (cgroup pids). */
+  readonly pids?: number | undefined;
+  /** CPU quota in CPUs (e.g. 0.5, 1, 2). */
+  readonly cpus?: number | undefined;
+  /** Size of the private /tmp in bytes. */
+  readonly tmpBytes: number;
+}
+
+export interface EgressSpec {
+  /** Exact hosts (`api.example.com`), `*.suffix` patterns, or IP literals. Empty = no network. */
+  readonly allowHosts: readonly string[];
+  /** Ports allowed besides 80 and 443. */
+  readonly allowPorts: readonly number[];
+}
+
+export type CgroupRequirement = 'required' | 'best-effort';
+
+export interface SandboxProfile {
+  readonly workspace: WorkspaceSpec;
+  /** Host paths made visible read-only at the same path (the program, its packages). */
+  readonly readOnlyPaths: readonly string[];
+  readonly limits: SandboxLimits;
+  readonly egress: EgressSpec;
+  /** Extra environment given to the program (merged over the LaunchSpec's). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly seccomp: boolean;
+  /** Whether a sandbox without cgroup limits may run. Default `best-effort`. */
+  readonly cgroups: CgroupRequirement;
+  /**
+   * `--new-session` (default true). May only be turned off with seccomp on (TIOCSTI blocked),
+   * so that an interactive program keeps its controlling terminal.
+   */
+  readonly newSession: boolean;
+  /** Host uid/gid the sandbox runs as when Warden runs as root. Default 65534 (nobody). */
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
+}
+
+export const DEFAULT_TMP_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SANDBOX_UID = 65534;
+export const WORKSPACE_TARGET = '/workspace';
+
+export const DEFAULT_PROFILE: SandboxProfile = Object.freeze<SandboxProfile>({
+  workspace: { mode: 'none' },
+  readOnlyPaths: [],
+  limits: { memoryBytes: 512 * 1024 * 1024, pids: 256, cpus: 1, tmpBytes: DEFAULT_TMP_BYTES },
+  egress: { allowHosts: [], allowPorts: [] },
+  env: {},
+  seccomp: true,
+  cgroups: 'best-effort',
+  newSession: true,
+});
+
+/** A profile with overrides applied over the defaults (shallow per section). */
+export function makeProfile(over: Partial<SandboxProfile> = {}): SandboxProfile {
+  return Object.freeze({
+    ...DEFAULT_PROFILE,
+    ...over,
+    limits: { ...DEFAULT_PROFILE.limits, ...over.limits },
+    egress: { ...DEFAULT_PROFILE.egress, ...over.egress },
+  });
+}

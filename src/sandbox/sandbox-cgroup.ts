@@ -1,0 +1,150 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CgroupLimits, CgroupSupport, Controller } from './cgroups.ts';
+
+const CPU_PERIOD_US = 100_000;
+
+/** One sandbox's cgroups (a directory per hierarchy). */
+export interface SandboxCgroup {
+  /** `cgroup.procs` files the launcher's wrapper writes its pid to before exec'ing bwrap. */
+  readonly procsFiles: readonly string[];
+  /** Controllers whose limits were applied. */
+  readonly limited: readonly Controller[];
+  /** Kills every task in the sandbox's cgroups. */
+  kill(): Promise<void>;
+  /** Kills, then removes the directories (retrying while the kernel releases them). */
+  destroy(): Promise<void>;
+}
+
+function write(dir: string, file: string, value: string): boolean {
+  try {
+    writeFileSync(join(dir, file), value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function applyV1(dirs: Partial<Record<string, string>>, limits: CgroupLimits): Controller[] {
+  const done: Controller[] = [];
+  const mem = dirs['memory'];
+  if (
+    mem &&
+    limits.memoryBytes !== undefined &&
+    write(mem, 'memory.limit_in_bytes', String(limits.memoryBytes))
+  ) {
+    write(mem, 'memory.memsw.limit_in_bytes', String(limits.memoryBytes));
+    done.push('memory');
+  }
+  const pids = dirs['pids'];
+  if (pids && limits.pids !== undefined && write(pids, 'pids.max', String(limits.pids))) done.push('pids');
+  const cpu = dirs['cpu'];
+  if (cpu && limits.cpus !== undefined) {
+    const quota = String(Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US)));
+    if (write(cpu, 'cpu.cfs_period_us', String(CPU_PERIOD_US)) && write(cpu, 'cpu.cfs_quota_us', quota))
+      done.push('cpu');
+  }
+  return done;
+}
+
+function applyV2(dir: string, enabled: readonly Controller[], limits: CgroupLimits): Controller[] {
+  const done: Controller[] = [];
+  if (
+    enabled.includes('memory') &&
+    limits.memoryBytes !== undefined &&
+    write(dir, 'memory.max', String(limits.memoryBytes))
+  ) {
+    write(dir, 'memory.swap.max', '0');
+    done.push('memory');
+  }
+  if (enabled.includes('pids') && limits.pids !== undefined && write(dir, 'pids.max', String(limits.pids)))
+    done.push('pids');
+  if (enabled.includes('cpu') && limits.cpus !== undefined) {
+    const quota = Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US));
+    if (write(dir, 'cpu.max', `${quota} ${CPU_PERIOD_US}`)) done.push('cpu');
+  }
+  return done;
+}
+
+function tasks(dir: string): number[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function killV1(dirs: readonly string[], freezer: string | undefined): Promise<void> {
+  if (freezer) write(freezer, 'freezer.state', 'FROZEN');
+  for (let round = 0; round < 50; round++) {
+    const pids = new Set(dirs.flatMap(tasks));
+    if (pids.size === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (freezer && round === 0) write(freezer, 'freezer.state', 'THAWED');
+    await sleep(round < 5 ? 2 : 20);
+  }
+  if (freezer) write(freezer, 'freezer.state', 'THAWED');
+}
+
+async function removeDir(dir: string): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await sleep(i < 10 ? 5 : 50);
+    }
+  }
+}
+
+/** Creates the sandbox's cgroups and applies the limits; hierarchies that fail are skipped. */
+export function createSandboxCgroup(support: CgroupSupport, id: string, limits: CgroupLimits): SandboxCgroup {
+  const v1: Record<string, string> = {};
+  for (const [c, parent] of Object.entries(support.v1)) {
+    const dir = join(parent, id);
+    try {
+      mkdirSync(dir);
+      v1[c] = dir;
+    } catch {
+      // skipped: reported through `limited`
+    }
+  }
+  let v2: string | undefined;
+  if (support.v2) {
+    try {
+      mkdirSync(join(support.v2, id));
+      v2 = join(support.v2, id);
+    } catch {
+      v2 = undefined;
+    }
+  }
+  const limited = new Set<Controller>([
+    ...applyV1(v1, limits),
+    ...(v2 ? applyV2(v2, support.v2Controllers, limits) : []),
+  ]);
+  const all = [...Object.values(v1), ...(v2 ? [v2] : [])];
+  const kill = async (): Promise<void> => {
+    if (v2 && existsSync(join(v2, 'cgroup.kill'))) write(v2, 'cgroup.kill', '1');
+    await killV1(all, v1['freezer']);
+  };
+  return {
+    procsFiles: all.map((d) => join(d, 'cgroup.procs')),
+    limited: [...limited],
+    kill,
+    destroy: async () => {
+      await kill();
+      await Promise.all(all.map(removeDir));
+    },
+  };
+}
