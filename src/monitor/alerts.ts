@@ -1,0 +1,94 @@
+/**
+ * Alert fan-out with de-duplication: the same dedupKey within the window is counted on the
+ * first alert and not delivered again. Sinks must not block (they queue internally).
+ */
+import { describeError } from '../core/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
+import type { Alert, Detection } from './types.ts';
+
+export interface AlertSink {
+  readonly name: string;
+  /** Must return quickly and never throw into the request path. */
+  deliver(alert: Alert): void;
+}
+
+interface Seen {
+  alert: Alert;
+  until: number;
+}
+
+export interface AlertHubOptions {
+  readonly sinks: readonly AlertSink[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly dedupWindowMs: number;
+  readonly newId: () => string;
+  /** Bound on tracked dedup keys. */
+  readonly maxKeys?: number;
+}
+
+export class AlertHub {
+  readonly #o: AlertHubOptions;
+  readonly #seen = new Map<string, Seen>();
+  #suppressed = 0;
+  #emitted = 0;
+
+  constructor(o: AlertHubOptions) {
+    this.#o = o;
+  }
+
+  /**
+   * Turns a detection into an alert and delivers it unless a twin was delivered within the
+   * window. Returns the alert (the first one, with its count bumped, when de-duplicated) and
+   * whether it was delivered.
+   */
+  raise(
+    d: Detection,
+    ctx: { agent: string; task?: string; session?: string; time: number },
+    mode: 'alert' | 'block',
+  ): { alert: Alert; delivered: boolean } {
+    const prior = this.#seen.get(d.dedupKey);
+    if (prior && prior.until > ctx.time) {
+      prior.alert = { ...prior.alert, count: prior.alert.count + 1 };
+      this.#suppressed++;
+      return { alert: mode === 'block' ? { ...prior.alert, mode } : prior.alert, delivered: false };
+    }
+    const alert: Alert = {
+      id: this.#o.newId(),
+      time: ctx.time,
+      severity: d.severity,
+      detector: d.detector,
+      agent: ctx.agent,
+      ...(ctx.task !== undefined ? { task: ctx.task } : {}),
+      ...(ctx.session !== undefined ? { session: ctx.session } : {}),
+      message: mode === 'block' ? `${d.message} (call blocked)` : d.message,
+      evidence: { auditSeqs: [...d.auditSeqs] },
+      mode,
+      dedupKey: d.dedupKey,
+      count: 1,
+    };
+    this.#remember(d.dedupKey, alert, ctx.time);
+    this.#emitted++;
+    for (const s of this.#o.sinks) {
+      try {
+        s.deliver(alert);
+      } catch (e) {
+        this.#o.logger.warn('alert sink failed', { sink: s.name, error: describeError(e) });
+      }
+    }
+    return { alert, delivered: true };
+  }
+
+  #remember(key: string, alert: Alert, now: number): void {
+    const max = this.#o.maxKeys ?? 10_000;
+    if (this.#seen.size >= max) {
+      for (const [k, v] of this.#seen) if (v.until <= now) this.#seen.delete(k);
+      while (this.#seen.size >= max) this.#seen.delete(this.#seen.keys().next().value!);
+    }
+    this.#seen.set(key, { alert, until: now + this.#o.dedupWindowMs });
+  }
+
+  stats(): { emitted: number; suppressed: number } {
+    return { emitted: this.#emitted, suppressed: this.#suppressed };
+  }
+}

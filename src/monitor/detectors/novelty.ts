@@ -1,0 +1,126 @@
+/** Novelty detectors: first-time tool, resource out of scope or grant, new egress host. */
+import { isLearning, toolKey } from '../baseline.ts';
+import type { AgentBaseline, ParamProfile } from '../baseline.ts';
+import { argFeatures, isSensitivePath, pathPrefix } from '../args.ts';
+import type { Detection, MonitorEvent } from '../types.ts';
+import type { MonitorConfig } from '../schema.ts';
+import type { Detector } from './types.ts';
+import { seqs } from './types.ts';
+
+export const firstTool: Detector = (e, b, _s, c) => {
+  if (e.tool === undefined || e.method === 'egress') return null;
+  if (isLearning(b, c.learning, e.time) || b.toolsOverflow) return null;
+  const key = toolKey(e);
+  if (b.tools[key]) return null;
+  return {
+    detector: 'first-tool',
+    severity: 'medium',
+    message: `agent ${e.agent} called ${key} for the first time (known tools: ${Object.keys(b.tools).length})`,
+    dedupKey: `first-tool:${e.agent}:${key}`,
+    auditSeqs: seqs(e.seq),
+  };
+};
+
+export const newEgress: Detector = (e, b, _s, c) => {
+  if (e.method !== 'egress' || !e.egressHost) return null;
+  const host = e.egressHost.toLowerCase();
+  if (e.grant?.hosts && !e.grant.hosts.some((h) => hostMatches(host, h))) {
+    return egressAlert(e, host, 'high', 'outside its grant');
+  }
+  if (isLearning(b, c.learning, e.time) || host in b.egressHosts) return null;
+  if (Object.keys(b.egressHosts).length >= c.limits.maxHosts) return null;
+  return egressAlert(e, host, 'medium', 'never seen before');
+};
+
+function egressAlert(e: MonitorEvent, host: string, severity: 'medium' | 'high', why: string): Detection {
+  return {
+    detector: 'new-egress',
+    severity,
+    message: `agent ${e.agent} egress to ${host}: ${why}`,
+    dedupKey: `new-egress:${e.agent}:${host}`,
+    auditSeqs: seqs(e.seq),
+  };
+}
+
+/** `host` equals `pattern` or is a subdomain of it (`.example.com` or `example.com`). */
+export function hostMatches(host: string, pattern: string): boolean {
+  const p = pattern.toLowerCase().replace(/^\*?\./, '');
+  return host === p || host.endsWith('.' + p);
+}
+
+export const outOfScope: Detector = (e, b, _s, c) => {
+  if (e.tool === undefined || e.method === 'egress') return null;
+  const cfg = c.detectors['out-of-scope'];
+  const learning = isLearning(b, c.learning, e.time);
+  const tool = b.tools[toolKey(e)];
+  for (const f of argFeatures(e.args)) {
+    const p = tool?.params[f.param];
+    if (f.path !== undefined) {
+      if (e.grant?.paths && !e.grant.paths.some((g) => underPath(f.path!, g))) {
+        return scopeAlert(e, f.path, 'high', 'outside its grant');
+      }
+      if (!learning && pathNovel(f.path, p, b, cfg))
+        return scopeAlert(e, f.path, 'medium', 'outside its history');
+    }
+    if (f.host !== undefined) {
+      if (e.grant?.hosts && !e.grant.hosts.some((h) => hostMatches(f.host!, h))) {
+        return scopeAlert(e, f.host, 'high', 'outside its grant');
+      }
+      if (!learning && hostNovel(f.host, p, b, cfg))
+        return scopeAlert(e, f.host, 'medium', 'never seen before');
+    }
+  }
+  return null;
+};
+
+function scopeAlert(e: MonitorEvent, what: string, severity: 'medium' | 'high', why: string): Detection {
+  return {
+    detector: 'out-of-scope',
+    severity,
+    message: `agent ${e.agent} used ${what} in ${toolKey(e)}: ${why}`,
+    dedupKey: `out-of-scope:${e.agent}:${what}`,
+    auditSeqs: seqs(e.seq),
+  };
+}
+
+export function underPath(path: string, root: string): boolean {
+  const r = root.replace(/\/+$/, '');
+  return r === '' || path === r || path.startsWith(r + '/');
+}
+
+type ScopeCfg = MonitorConfig['detectors']['out-of-scope'];
+
+function pathNovel(path: string, p: ParamProfile | undefined, b: AgentBaseline, cfg: ScopeCfg): boolean {
+  const depth = Math.min(cfg.depth + (isSensitivePath(path) ? 1 : 0), path.split('/').length - 1);
+  const prefix = pathPrefix(path, depth);
+  if (p && p.prefixes[prefix]) return false;
+  if (p && distinctAtDepth(p.prefixes, cfg.depth) >= cfg.openEnded) return false;
+  let obs = 0;
+  for (const t of Object.values(b.tools)) {
+    for (const q of Object.values(t.params)) {
+      if (q.prefixes[prefix]) return false;
+      obs += q.pathObs;
+    }
+  }
+  return obs >= cfg.minSamples;
+}
+
+function hostNovel(host: string, p: ParamProfile | undefined, b: AgentBaseline, cfg: ScopeCfg): boolean {
+  if (p && p.hosts[host]) return false;
+  if (p && Object.keys(p.hosts).length >= cfg.openEnded) return false;
+  if (b.egressHosts[host]) return false;
+  let obs = 0;
+  for (const t of Object.values(b.tools)) {
+    for (const q of Object.values(t.params)) {
+      if (q.hosts[host]) return false;
+      obs += q.hostObs;
+    }
+  }
+  return obs >= cfg.minSamples;
+}
+
+function distinctAtDepth(prefixes: Readonly<Record<string, number>>, depth: number): number {
+  let n = 0;
+  for (const k of Object.keys(prefixes)) if (k.split('/').length - 1 === depth) n++;
+  return n;
+}

@@ -1,0 +1,55 @@
+export type {
+  Trust,
+  Verdict,
+  DetectorMode,
+  Severity,
+  DetectorName,
+  ContentFindings,
+  GrantScope,
+  MonitorEvent,
+  Alert,
+  Detection,
+} from './types.ts';
+export { DETECTOR_NAMES } from './types.ts';
+export { MonitorError } from './errors.ts';
+export type { MonitorErrorCode } from './errors.ts';
+export { monitorConfigSchema, parseMonitorConfig } from './schema.ts';
+export type { MonitorConfig, MonitorConfigInput } from './schema.ts';
+export { welfordAdd, welfordStd, zScore, jensenShannon, EMPTY_WELFORD } from './stats.ts';
+export type { Welford } from './stats.ts';
+export { argFeatures, asPath, asHost, pathPrefix, isSensitivePath } from './args.ts';
+export type { ArgFeature } from './args.ts';
+export { emptyBaseline, observe, observeRate, isLearning, toolKey } from './baseline.ts';
+export type { AgentBaseline, ToolProfile, ParamProfile, Limits } from './baseline.ts';
+export { BaselineStore, MONITOR_MIGRATIONS } from './baseline-store.ts';
+export { newSessionState, taintSession, sessionTaint } from './session.ts';
+export type { SessionState, SessionTaint } from './session.ts';
+export {
+  PRE_DETECTORS,
+  POST_DETECTORS,
+  firstTool,
+  newEgress,
+  outOfScope,
+  rateSpike,
+  outputAnomaly,
+  toxicFlow,
+  drift,
+  hostMatches,
+  underPath,
+  isSensitiveTool,
+  globMatch,
+} from './detectors/index.ts';
+export type { Detector, DetectorState } from './detectors/index.ts';
+export { AlertHub } from './alerts.ts';
+export type { AlertSink, AlertHubOptions } from './alerts.ts';
+export { LogSink, RingSink, CallbackSink } from './sinks.ts';
+export { WebhookSink, signBody } from './webhook.ts';
+export type { WebhookSinkOptions, WebhookStats } from './webhook.ts';
+export { Monitor } from './monitor.ts';
+export type { MonitorOptions, MonitorDecision } from './monitor.ts';
+export { labelContent, applyTrustLabel, frameText, TRUST_META_KEY } from './labels.ts';
+export type { LabelInput, ContentLabel, FrameOptions } from './labels.ts';
+export { inspectContent, printable } from './inspect/inspect.ts';
+export type { InjectionFinding, InspectResult, InspectOptions } from './inspect/inspect.ts';
+export { TEXT_RULES } from './inspect/rules.ts';
+export type { TextRule, RuleSeverity } from './inspect/rules.ts';

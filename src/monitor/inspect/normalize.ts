@@ -1,0 +1,83 @@
+/**
+ * Builds the text the injection rules run on: per code point NFKC (fullwidth and other
+ * compatibility forms fold to ASCII), zero-width and bidi controls removed, Unicode tag
+ * characters decoded to the ASCII they hide. `map[i]` is the offset in the original text of
+ * the i-th UTF-16 unit of the normalized text, so findings report spans in the original.
+ */
+export interface Normalized {
+  readonly text: string;
+  readonly map: readonly number[];
+  /** Spans (original offsets) of runs of decoded tag characters. */
+  readonly tagRuns: readonly { start: number; end: number; decoded: string }[];
+  /** Original offsets of zero-width characters inside words (obfuscation, not emoji joiners). */
+  readonly zeroWidthInWords: number;
+  readonly zeroWidthFirst: number;
+  /** Count and first offset of bidi override/isolate controls. */
+  readonly bidi: number;
+  readonly bidiFirst: number;
+}
+
+const ZW = new Set([0x200b, 0x200c, 0x200d, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff, 0x180e]);
+/** Stripped but not counted: the soft hyphen is ordinary in hyphenated web text. */
+const SOFT_HYPHEN = 0x00ad;
+const BIDI = new Set([0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
+
+export function normalizeForScan(src: string): Normalized {
+  let text = '';
+  const map: number[] = [];
+  const tagRuns: { start: number; end: number; decoded: string }[] = [];
+  let zwIn = 0;
+  let zwFirst = -1;
+  let bidi = 0;
+  let bidiFirst = -1;
+  let i = 0;
+  while (i < src.length) {
+    const cp = src.codePointAt(i)!;
+    const len = cp > 0xffff ? 2 : 1;
+    if (cp >= 0xe0000 && cp <= 0xe007f) {
+      const afterFlag = tagRuns.length === 0 && i >= 2 && src.codePointAt(i - 2) === 0x1f3f4;
+      const ch = cp >= 0xe0020 && cp <= 0xe007e ? String.fromCharCode(cp - 0xe0000) : '';
+      const last = tagRuns[tagRuns.length - 1];
+      if (!afterFlag && !inFlag(src, i)) {
+        if (last && last.end === i) {
+          last.end = i + len;
+          last.decoded += ch;
+        } else tagRuns.push({ start: i, end: i + len, decoded: ch });
+      }
+      for (let k = 0; k < ch.length; k++) map.push(i);
+      text += ch;
+    } else if (ZW.has(cp)) {
+      if (isWordChar(src.charCodeAt(i - 1)) && isWordChar(src.charCodeAt(i + 1))) {
+        zwIn++;
+        if (zwFirst < 0) zwFirst = i;
+      }
+    } else if (cp === SOFT_HYPHEN) {
+      // dropped from the scan text
+    } else if (BIDI.has(cp)) {
+      bidi++;
+      if (bidiFirst < 0) bidiFirst = i;
+    } else {
+      const n = cp < 0x80 ? String.fromCharCode(cp) : String.fromCodePoint(cp).normalize('NFKC');
+      for (let k = 0; k < n.length; k++) map.push(i);
+      text += n;
+    }
+    i += len;
+  }
+  map.push(src.length);
+  return { text, map, tagRuns, zeroWidthInWords: zwIn, zeroWidthFirst: zwFirst, bidi, bidiFirst };
+}
+
+/** Tag characters that follow a black-flag emoji are a subdivision flag (🏴 + tags), not hidden text. */
+function inFlag(src: string, i: number): boolean {
+  let j = i;
+  while (j >= 2) {
+    const prev = src.codePointAt(j - 2)!;
+    if (prev >= 0xe0000 && prev <= 0xe007f) j -= 2;
+    else return prev === 0x1f3f4;
+  }
+  return false;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}

@@ -1,0 +1,249 @@
+/**
+ * The Monitor composes the detectors around the gateway pipeline:
+ * - `pre(event)` before forwarding: synchronous, in-memory, cheap; may return a block.
+ * - `post(event)` after completion: result detectors (synchronous), taint update, and a queued
+ *   baseline update applied off the request path and persisted in batches.
+ */
+import { describeError, newId as coreNewId, silentLogger, systemClock } from '../core/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
+import { AlertHub } from './alerts.ts';
+import type { AlertSink } from './alerts.ts';
+import { emptyBaseline, observe, toolKey } from './baseline.ts';
+import type { AgentBaseline } from './baseline.ts';
+import type { BaselineStore } from './baseline-store.ts';
+import { POST_DETECTORS, PRE_DETECTORS } from './detectors/index.ts';
+import type { Detector, DetectorState } from './detectors/index.ts';
+import type { MonitorConfig } from './schema.ts';
+import { newSessionState, sessionTaint, taintSession } from './session.ts';
+import type { SessionState, SessionTaint } from './session.ts';
+import type { Alert, DetectorName, MonitorEvent } from './types.ts';
+
+export interface MonitorOptions {
+  readonly config: MonitorConfig;
+  readonly store?: BaselineStore;
+  readonly sinks?: readonly AlertSink[];
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly newId?: () => string;
+  readonly maxSessions?: number;
+}
+
+export interface MonitorDecision {
+  /** Set when a detector in `block` mode fired: refuse the call (or withhold the result). */
+  readonly block?: Alert;
+  /** Alerts delivered for this event (de-duplicated repeats are not repeated here). */
+  readonly alerts: readonly Alert[];
+}
+
+const NONE: MonitorDecision = Object.freeze({ alerts: Object.freeze([]) });
+
+export class Monitor {
+  readonly config: MonitorConfig;
+  readonly #store: BaselineStore | undefined;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #hub: AlertHub;
+  readonly #baselines = new Map<string, AgentBaseline>();
+  readonly #sessions = new Map<string, SessionState>();
+  readonly #live = new Map<string, { start: number; count: number }>();
+  readonly #queue: { e: MonitorEvent; prev: string | undefined }[] = [];
+  readonly #dirty = new Set<string>();
+  readonly #pendingAlerts: Alert[] = [];
+  readonly #maxSessions: number;
+  #drainScheduled = false;
+  #flushTimer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> | null = null;
+
+  constructor(o: MonitorOptions) {
+    this.config = o.config;
+    this.#store = o.store;
+    this.#log = (o.logger ?? silentLogger).child({ module: 'monitor' });
+    this.#clock = o.clock ?? systemClock;
+    this.#maxSessions = o.maxSessions ?? 10_000;
+    const persist: AlertSink = { name: 'store', deliver: (a) => void this.#pendingAlerts.push(a) };
+    this.#hub = new AlertHub({
+      sinks: [...(o.sinks ?? []), ...(o.store ? [persist] : [])],
+      clock: this.#clock,
+      logger: this.#log,
+      dedupWindowMs: o.config.dedupWindowMs,
+      newId: o.newId ?? (() => coreNewId('alr_')),
+    });
+  }
+
+  /** Creates the monitor tables if needed and loads every stored baseline into memory. */
+  async start(): Promise<void> {
+    if (!this.#store) return;
+    await this.#store.migrate();
+    for (const b of await this.#store.loadAll()) this.#baselines.set(b.agent, b);
+  }
+
+  /** Before forwarding. Synchronous and in-memory only. */
+  pre(e: MonitorEvent): MonitorDecision {
+    const b = this.#baseline(e.agent, e.time);
+    const state = this.#state(e, true);
+    return this.#run(PRE_DETECTORS, e, b, state);
+  }
+
+  /** After completion (or denial). Runs result detectors, updates taint, queues the baseline update. */
+  post(e: MonitorEvent): MonitorDecision {
+    const b = this.#baseline(e.agent, e.time);
+    const state = this.#state(e, false);
+    const s = state.session;
+    if (e.trust === 'untrusted' || e.trust === 'suspicious') {
+      taintSession(s, e.method === 'egress' ? `egress:${e.egressHost ?? '?'}` : toolKey(e), e.seq);
+    }
+    const out = this.#run(POST_DETECTORS, e, b, state);
+    if (e.decision !== 'deny') {
+      this.#queue.push({ e, prev: s.lastCompleted });
+      if (e.tool !== undefined && e.method !== 'egress') s.lastCompleted = toolKey(e);
+      this.#scheduleDrain();
+    }
+    return out;
+  }
+
+  /** Marks a session as having received untrusted content outside a tool result (e.g. an inter-agent message). */
+  markUntrusted(session: string, agent: string, origin: string, seq?: number): void {
+    taintSession(this.#session(session, agent), origin, seq);
+  }
+
+  /** The session's taint, for the policy engine's `context.taint`. */
+  taint(session: string): SessionTaint {
+    return sessionTaint(this.#sessions.get(session));
+  }
+
+  endSession(session: string): void {
+    this.#sessions.delete(session);
+  }
+
+  baseline(agent: string): AgentBaseline | undefined {
+    return this.#baselines.get(agent);
+  }
+
+  /** Replaces an agent's baseline (seeding history, tests, replay). */
+  setBaseline(b: AgentBaseline): void {
+    this.#baselines.set(b.agent, b);
+    this.#dirty.add(b.agent);
+  }
+
+  alertStats(): { emitted: number; suppressed: number } {
+    return this.#hub.stats();
+  }
+
+  /** Applies queued baseline updates now (normally done on the next macrotask). */
+  drain(): void {
+    const windowMs = this.config.detectors['rate-spike'].windowMs;
+    for (const { e, prev } of this.#queue.splice(0)) {
+      const b = this.#baseline(e.agent, e.time);
+      this.#baselines.set(e.agent, observe(b, e, this.config.limits, windowMs, prev));
+      this.#dirty.add(e.agent);
+    }
+    if (this.#store && (this.#dirty.size > 0 || this.#pendingAlerts.length > 0)) this.#scheduleFlush();
+  }
+
+  /** Drains and writes dirty baselines and pending alerts to the store in one batch each. */
+  async flush(): Promise<void> {
+    this.drain();
+    while (this.#flushing) await this.#flushing;
+    if (!this.#store || (this.#dirty.size === 0 && this.#pendingAlerts.length === 0)) return;
+    const agents = [...this.#dirty];
+    this.#dirty.clear();
+    const alerts = this.#pendingAlerts.splice(0);
+    const store = this.#store;
+    this.#flushing = (async () => {
+      try {
+        await store.putMany(agents.map((a) => this.#baselines.get(a)!).filter(Boolean), this.#clock.now());
+        await store.appendAlerts(alerts);
+      } catch (err) {
+        for (const a of agents) this.#dirty.add(a);
+        this.#pendingAlerts.unshift(...alerts);
+        this.#log.error('monitor flush failed', { error: describeError(err), agents: agents.length });
+      }
+    })().finally(() => {
+      this.#flushing = null;
+    });
+    await this.#flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    await this.flush();
+  }
+
+  #run(
+    list: readonly (readonly [DetectorName, Detector])[],
+    e: MonitorEvent,
+    b: AgentBaseline,
+    st: DetectorState,
+  ): MonitorDecision {
+    let block: Alert | undefined;
+    let alerts: Alert[] | undefined;
+    for (const [name, detect] of list) {
+      const mode = this.config.detectors[name].mode;
+      if (mode === 'off') continue;
+      const d = detect(e, b, st, this.config);
+      if (!d) continue;
+      const ctx = { agent: e.agent, task: e.task, session: e.session, time: e.time };
+      const r = this.#hub.raise(d, ctx, mode);
+      if (r.delivered) (alerts ??= []).push(r.alert);
+      if (mode === 'block') block ??= r.alert;
+    }
+    if (!alerts && !block) return NONE;
+    return { ...(block ? { block } : {}), alerts: alerts ?? [] };
+  }
+
+  #baseline(agent: string, time: number): AgentBaseline {
+    let b = this.#baselines.get(agent);
+    if (!b) {
+      b = emptyBaseline(agent, time);
+      this.#baselines.set(agent, b);
+    }
+    return b;
+  }
+
+  #state(e: MonitorEvent, count: boolean): DetectorState {
+    const session = this.#session(e.session ?? `agent:${e.agent}`, e.agent);
+    const windowMs = this.config.detectors['rate-spike'].windowMs;
+    const start = Math.floor(e.time / windowMs) * windowMs;
+    let live = this.#live.get(e.agent);
+    if (!live || live.start !== start) {
+      live = { start, count: 0 };
+      this.#live.set(e.agent, live);
+    }
+    if (count && e.method !== 'egress' && e.tool !== undefined) live.count++;
+    return { session, windowCount: live.count, windowStart: start };
+  }
+
+  #session(id: string, agent: string): SessionState {
+    let s = this.#sessions.get(id);
+    if (!s) {
+      if (this.#sessions.size >= this.#maxSessions)
+        this.#sessions.delete(this.#sessions.keys().next().value!);
+      s = newSessionState(id, agent);
+      this.#sessions.set(id, s);
+    }
+    return s;
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#dirty.size >= this.config.flushBatch) {
+      void this.flush();
+      return;
+    }
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = null;
+      void this.flush();
+    }, this.config.flushIntervalMs);
+    this.#flushTimer.unref();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The `monitor:` section of warden.yaml, parsed once at the edge. Strict: a typo fails loudly.
+ */
+import { z } from 'zod';
+import { MonitorError } from './errors.ts';
+
+const mode = z.enum(['off', 'alert', 'block']);
+const ms = z.number().int().nonnegative();
+
+const limits = z.strictObject({
+  maxTools: z.number().int().positive().default(256),
+  maxParams: z.number().int().positive().default(32),
+  maxValues: z.number().int().positive().default(16),
+  maxPrefixes: z.number().int().positive().default(128),
+  maxHosts: z.number().int().positive().default(128),
+  maxBigrams: z.number().int().positive().default(512),
+  maxDays: z.number().int().positive().max(90).default(14),
+});
+
+const detectors = z.strictObject({
+  'first-tool': z.strictObject({ mode: mode.default('alert') }).prefault({}),
+  'out-of-scope': z
+    .strictObject({
+      mode: mode.default('alert'),
+      /** Path prefix depth compared with history (/home/u = 2). */
+      depth: z.number().int().min(1).max(3).default(2),
+      /** Observations of a parameter before novelty in it counts. */
+      minSamples: z.number().int().positive().default(5),
+      /** A parameter with at least this many distinct prefixes/hosts is open-ended: novelty in it is expected. */
+      openEnded: z.number().int().positive().default(12),
+    })
+    .prefault({}),
+  'rate-spike': z
+    .strictObject({
+      mode: mode.default('alert'),
+      windowMs: z.number().int().positive().default(60_000),
+      z: z.number().positive().default(4),
+      ratio: z.number().positive().default(3),
+      minCount: z.number().int().positive().default(30),
+      minWindows: z.number().int().positive().default(5),
+      /** Calls per window that alert whatever the history (storms from new agents, DoS-1). */
+      absolute: z.number().int().positive().default(600),
+    })
+    .prefault({}),
+  'output-anomaly': z
+    .strictObject({
+      mode: mode.default('alert'),
+      z: z.number().positive().default(5),
+      minSamples: z.number().int().positive().default(20),
+      /** Injection verdicts that raise an alert. */
+      injection: z.enum(['suspicious', 'malicious']).default('malicious'),
+    })
+    .prefault({}),
+  'new-egress': z.strictObject({ mode: mode.default('alert') }).prefault({}),
+  'toxic-flow': z
+    .strictObject({
+      mode: mode.default('alert'),
+      /** Tools that must not follow untrusted content: `server/tool` globs (`*` = any run). */
+      sensitiveTools: z.array(z.string().min(1)).default([]),
+      /** Also treat tools annotated destructive or open-world as sensitive. */
+      useAnnotations: z.boolean().default(true),
+    })
+    .prefault({}),
+  drift: z
+    .strictObject({
+      mode: mode.default('alert'),
+      threshold: z.number().min(0).max(1).default(0.5),
+      minDayEvents: z.number().int().positive().default(40),
+      historyDays: z.number().int().positive().default(7),
+    })
+    .prefault({}),
+});
+
+export const monitorConfigSchema = z.strictObject({
+  learning: z
+    .strictObject({
+      /** Events an agent must have before novelty detectors fire. */
+      minEvents: z.number().int().nonnegative().default(100),
+      /** And how long (ms) since its first event. */
+      minDurationMs: ms.default(24 * 3600_000),
+    })
+    .prefault({}),
+  limits: limits.prefault({}),
+  detectors: detectors.prefault({}),
+  /** Same dedupKey within this window → counted on the first alert, not repeated. */
+  dedupWindowMs: ms.default(10 * 60_000),
+  /** Servers whose results are trusted (everything else is untrusted content). */
+  trustedServers: z.array(z.string().min(1)).default([]),
+  /** How often (ms) dirty baselines are flushed to the store, and the batch size that forces one. */
+  flushIntervalMs: z.number().int().positive().default(2_000),
+  flushBatch: z.number().int().positive().default(500),
+});
+
+export type MonitorConfig = z.output<typeof monitorConfigSchema>;
+export type MonitorConfigInput = z.input<typeof monitorConfigSchema>;
+
+/** Parses a monitor config (from warden.yaml); throws ERR_MONITOR_CONFIG with the path. */
+export function parseMonitorConfig(input: unknown, source = 'monitor'): MonitorConfig {
+  const r = monitorConfigSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue ? [source, ...issue.path.map(String)].join('.') : source;
+    throw new MonitorError('ERR_MONITOR_CONFIG', `${path}: ${issue?.message ?? 'invalid'}`, { path });
+  }
+  return Object.freeze(r.data);
+}

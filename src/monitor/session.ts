@@ -1,0 +1,38 @@
+/**
+ * Per-session state the detectors read: taint (did this session ingest untrusted content?),
+ * its labels and the audit evidence of the reads, and the last completed tool (for bigrams).
+ */
+export interface SessionState {
+  readonly session: string;
+  readonly agent: string;
+  untrusted: boolean;
+  /** Origins of the untrusted content read, e.g. `web/fetch`, `agent:planner` (capped). */
+  labels: string[];
+  /** Audit seqs of the reads that tainted the session (capped). */
+  taintSeqs: number[];
+  /** Tool of the last completed call. */
+  lastCompleted?: string;
+}
+
+/** The taint the policy engine receives as `context.taint`. */
+export interface SessionTaint {
+  readonly untrusted: boolean;
+  readonly labels: readonly string[];
+}
+
+export const MAX_LABELS = 16;
+
+export function newSessionState(session: string, agent: string): SessionState {
+  return { session, agent, untrusted: false, labels: [], taintSeqs: [] };
+}
+
+/** Marks the session as having read untrusted content from `origin` (evidence: `seq`). */
+export function taintSession(s: SessionState, origin: string, seq?: number): void {
+  s.untrusted = true;
+  if (!s.labels.includes(origin) && s.labels.length < MAX_LABELS) s.labels.push(origin);
+  if (seq !== undefined && s.taintSeqs.length < MAX_LABELS) s.taintSeqs.push(seq);
+}
+
+export function sessionTaint(s: SessionState | undefined): SessionTaint {
+  return s ? { untrusted: s.untrusted, labels: [...s.labels] } : { untrusted: false, labels: [] };
+}
