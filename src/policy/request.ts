@@ -133,7 +133,10 @@ export function buildPartialContext(ctx: VisibilityContext = {}): BuiltContext {
   const unknown = (name: string): CedarValueJson => ({ __extn: { fn: 'unknown', arg: name } });
   const context: Record<string, CedarValueJson> = {
     args: unknown('args'),
-    ...(ctx.now === undefined ? { now: unknown('now'), datetime: unknown('datetime') } : timeFields(ctx.now)),
+    // `datetime` stays unknown even when `now` is known: an extension value in the context keeps
+    // cedar-wasm's partial evaluator from reducing any context access at all.
+    now: ctx.now === undefined ? unknown('now') : (timeFields(ctx.now)['now'] ?? unknown('now')),
+    datetime: unknown('datetime'),
     task: ctx.task ?? unknown('task'),
     session: ctx.session ?? unknown('session'),
   };
