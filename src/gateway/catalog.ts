@@ -1,0 +1,69 @@
+import { nameSkeleton, validateToolName } from '../scan/index.ts';
+import type { Logger } from '../core/index.ts';
+
+/** A tool, prompt or resource as an agent sees it through the gateway. */
+export interface ExposedTool {
+  /** `server.tool`: the name agents call. */
+  readonly exposed: string;
+  readonly server: string;
+  /** The upstream's own name. */
+  readonly name: string;
+  /** The upstream definition with `name` replaced by `exposed`. */
+  readonly def: Readonly<Record<string, unknown>>;
+}
+
+export interface Rejected {
+  readonly server: string;
+  readonly name: string;
+  readonly reason: string;
+}
+
+/**
+ * Builds collision-free exposed names `server.name` for one kind of item across servers
+ * (THREATS SH-1, SH-3): names outside the MCP tool-name rules are rejected, and when two exposed
+ * names collide exactly, by case or by confusable skeleton, every later one is rejected; the
+ * first (in configuration order) wins, so a new server cannot take over an existing name.
+ */
+export function exposeNamed(
+  perServer: readonly { server: string; items: readonly Record<string, unknown>[] }[],
+  logger: Logger,
+  kind: 'tool' | 'prompt',
+): { exposed: ExposedTool[]; rejected: Rejected[] } {
+  const exposed: ExposedTool[] = [];
+  const rejected: Rejected[] = [];
+  const bySkeleton = new Map<string, string>();
+  for (const { server, items } of perServer) {
+    for (const item of items) {
+      const name = item.name;
+      if (typeof name !== 'string') {
+        rejected.push({ server, name: String(name), reason: `${kind} without a string name` });
+        continue;
+      }
+      const full = `${server}.${name}`;
+      const valid = validateToolName(full);
+      if (!valid.ok) {
+        rejected.push({ server, name, reason: valid.message });
+        continue;
+      }
+      const skeleton = nameSkeleton(full);
+      const other = bySkeleton.get(skeleton);
+      if (other !== undefined) {
+        const why =
+          other === full ? 'exact' : other.toLowerCase() === full.toLowerCase() ? 'case' : 'confusable';
+        rejected.push({ server, name, reason: `${kind} name ${full} collides with ${other} (${why})` });
+        continue;
+      }
+      bySkeleton.set(skeleton, full);
+      exposed.push({ exposed: full, server, name, def: { ...item, name: full } });
+    }
+  }
+  for (const r of rejected) logger.warn(`rejected a ${kind} name`, { server: r.server, reason: r.reason });
+  return { exposed, rejected };
+}
+
+/** Splits `server.name` into its server and upstream name (server names never contain a dot). */
+export function splitExposed(exposed: string): { server: string; name: string } | undefined {
+  const i = exposed.indexOf('.');
+  if (i <= 0 || i === exposed.length - 1) return undefined;
+  return { server: exposed.slice(0, i), name: exposed.slice(i + 1) };
+}

@@ -1,0 +1,12 @@
+export { startGateway, wardenVersion } from './start.ts';
+export type { StartOptions, RunningGateway } from './start.ts';
+export type { GatewayServices } from './services.ts';
+export { HttpFront } from './http-front.ts';
+export { FrontSession } from './session.ts';
+export { GatewayError, UpstreamRpcError } from './errors.ts';
+export type { GatewayErrorCode } from './errors.ts';
+export { RpcCode, parseBody, classify } from './jsonrpc.ts';
+export { parseStrictJson, JsonSyntaxError } from './strict-json.ts';
+export { exposeNamed, splitExposed } from './catalog.ts';
+export { STEPS, runPipeline } from './pipeline.ts';
+export type { CallContext, Step, StepResult } from './pipeline.ts';

@@ -1,0 +1,264 @@
+import type { Principal } from '../identity/index.ts';
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import { newSessionId } from '../core/index.ts';
+import type { ServerConfig } from '../config/index.ts';
+import { UpstreamSlot } from './upstream/slot.ts';
+import type { UpstreamConnection } from './upstream/connection.ts';
+import type { GatewayServices } from './services.ts';
+import { exposeNamed } from './catalog.ts';
+import type { ExposedTool } from './catalog.ts';
+import { UpstreamRpcError } from './errors.ts';
+
+/** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
+export interface ClientChannel {
+  /** Sends a notification or request to the client; false when no channel is open. */
+  send(message: Record<string, unknown>): boolean;
+}
+
+type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+const LIST_METHOD: Record<ListKind, string> = {
+  tools: 'tools/list',
+  prompts: 'prompts/list',
+  resources: 'resources/list',
+  resourceTemplates: 'resources/templates/list',
+};
+const LIST_CAPABILITY: Record<ListKind, string> = {
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  resourceTemplates: 'resources',
+};
+const MAX_PAGES = 100;
+
+function templateMatches(template: string, uri: string): boolean {
+  try {
+    return template.length <= 1000 && new UriTemplate(template).match(uri) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One client session: the authenticated principal it is bound to (THREATS SE-1), its own
+ * upstream connections (each session gets fresh upstream processes, so agents never share a
+ * server's process state), its in-flight requests and its channel back to the client.
+ */
+export class FrontSession {
+  readonly id = newSessionId();
+  readonly principal: Principal;
+  readonly services: GatewayServices;
+  protocolVersion = '';
+  clientInfo: Record<string, unknown> = {};
+  clientCapabilities: Record<string, unknown> = {};
+  initialized = false;
+  lastSeen: number;
+  /** Standalone channel (GET SSE stream or stdio) for messages not tied to a request. */
+  channel: ClientChannel | undefined;
+  /** In-flight client requests by raw id: their per-request channel and abort controller. */
+  readonly inflight = new Map<string, { abort: AbortController; channel?: ClientChannel; server?: string }>();
+  readonly slots = new Map<string, UpstreamSlot>();
+  readonly #lists = new Map<string, { generation: number; items: Record<string, unknown>[] }>();
+  #closed = false;
+
+  constructor(principal: Principal, services: GatewayServices) {
+    this.principal = principal;
+    this.services = services;
+    this.lastSeen = services.clock.now();
+    for (const s of services.config.servers) this.slots.set(s.name, this.#slot(s));
+  }
+
+  #slot(config: ServerConfig): UpstreamSlot {
+    const { services } = this;
+    return new UpstreamSlot(
+      config,
+      {
+        launcher: services.launcher,
+        logger: services.logger.child({ server: config.name, session: this.id }),
+        clock: services.clock,
+        clientInfo: { name: 'warden-gateway', version: services.version },
+        maxLineBytes: 64 * 1024 * 1024,
+        onStderr: (server, chunk) =>
+          services.logger.debug('upstream stderr', { server, bytes: chunk.length }),
+      },
+      {
+        onNotification: (method, params) => this.#fromUpstream(config.name, method, params),
+        onRequest: (method, params) => this.#requestFromUpstream(config.name, method, params),
+      },
+    );
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  upstream(server: string): Promise<UpstreamConnection> {
+    const slot = this.slots.get(server);
+    if (slot === undefined) return Promise.reject(new Error(`unknown server ${server}`));
+    return slot.get();
+  }
+
+  /** The full (all pages) list of one kind from one server, cached until list_changed or restart. */
+  async list(server: string, kind: ListKind): Promise<Record<string, unknown>[]> {
+    const slot = this.slots.get(server)!;
+    const conn = await slot.get();
+    const cap = conn.info?.capabilities[LIST_CAPABILITY[kind]];
+    if (cap === undefined) return [];
+    const key = `${server}\u0000${kind}`;
+    const cached = this.#lists.get(key);
+    if (cached !== undefined && cached.generation === slot.generation) return cached.items;
+    const items: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const r = (await conn.request(
+        LIST_METHOD[kind],
+        cursor === undefined ? undefined : { cursor },
+        slot.config.timeoutMs,
+      )) as Record<string, unknown> | undefined;
+      const got = r?.[kind];
+      if (Array.isArray(got))
+        items.push(...(got.filter((x) => typeof x === 'object' && x !== null) as Record<string, unknown>[]));
+      cursor = typeof r?.nextCursor === 'string' ? r.nextCursor : undefined;
+      if (cursor === undefined) break;
+    }
+    this.#lists.set(key, { generation: slot.generation, items });
+    return items;
+  }
+
+  /** Tools (or prompts) of every server that answers, under collision-free exposed names. */
+  async exposed(kind: 'tools' | 'prompts'): Promise<ExposedTool[]> {
+    const perServer = await Promise.all(
+      [...this.slots.keys()].map(async (server) => {
+        try {
+          return { server, items: await this.list(server, kind) };
+        } catch (e) {
+          this.services.logger.warn(`cannot list ${kind}`, { server, error: (e as Error).message });
+          return { server, items: [] };
+        }
+      }),
+    );
+    return exposeNamed(perServer, this.services.logger, kind === 'tools' ? 'tool' : 'prompt').exposed;
+  }
+
+  /**
+   * Which server serves a resource URI: an exact match in a server's resource list, else a
+   * match of exactly one server's URI templates. Ambiguous or unknown URIs are refused.
+   */
+  async serverForResource(uri: string): Promise<string | undefined> {
+    const servers = [...this.slots.keys()];
+    const lists = await Promise.all(
+      servers.map(async (server) => {
+        try {
+          return {
+            server,
+            resources: await this.list(server, 'resources'),
+            templates: await this.list(server, 'resourceTemplates'),
+          };
+        } catch {
+          return { server, resources: [], templates: [] };
+        }
+      }),
+    );
+    const exact = lists.filter((l) => l.resources.some((r) => r.uri === uri));
+    if (exact.length === 1) return exact[0]!.server;
+    if (exact.length > 1) return undefined;
+    const byTemplate = lists.filter((l) =>
+      l.templates.some((t) => typeof t.uriTemplate === 'string' && templateMatches(t.uriTemplate, uri)),
+    );
+    return byTemplate.length === 1 ? byTemplate[0]!.server : undefined;
+  }
+
+  #fromUpstream(server: string, method: string, params: Record<string, unknown> | undefined): void {
+    if (method.endsWith('/list_changed')) {
+      for (const key of [...this.#lists.keys()])
+        if (key.startsWith(`${server}\u0000`)) this.#lists.delete(key);
+    }
+    if (method === 'notifications/progress') {
+      const route = this.progressRoutes.get(`${server}\u0000${String(params?.progressToken)}`);
+      route?.channel?.send({
+        jsonrpc: '2.0',
+        method,
+        params: { ...params, progressToken: route.clientToken },
+      });
+      return;
+    }
+    if (method === 'notifications/cancelled') return; // upstream gave up on a request; its response never comes
+    const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    if (method === 'notifications/message') {
+      this.#sendRelatedOrStandalone(server, msg);
+      return;
+    }
+    this.channel?.send(msg);
+  }
+
+  /** Upstream progress tokens (per server) → the client's own token and its request's channel. */
+  readonly progressRoutes = new Map<string, { clientToken: unknown; channel: ClientChannel | undefined }>();
+
+  #sendRelatedOrStandalone(server: string, msg: Record<string, unknown>): boolean {
+    for (const f of [...this.inflight.values()].reverse()) {
+      if (f.server === server && f.channel?.send(msg) === true) return true;
+    }
+    return this.channel?.send(msg) ?? false;
+  }
+
+  #pendingToClient = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #clientReqId = 0;
+
+  /**
+   * A server-initiated request (sampling, elicitation, roots/list): relayed to the client on the
+   * stream of an in-flight request to that server, else on the standalone stream (THREATS PI-4:
+   * the gateway audits it; policy on these requests is a documented follow-up).
+   */
+  #requestFromUpstream(
+    server: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+  ): Promise<unknown> {
+    if (method === 'ping') return Promise.resolve({});
+    const id = `warden-${++this.#clientReqId}`;
+    const msg = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) };
+    return new Promise((resolve, reject) => {
+      this.#pendingToClient.set(id, { resolve, reject });
+      void this.services.audit
+        .append({
+          kind: 'mcp.server_request',
+          principal: this.principal.agentName,
+          session: this.id,
+          server,
+          method,
+        })
+        .catch(() => {});
+      if (!this.#sendRelatedOrStandalone(server, msg)) {
+        this.#pendingToClient.delete(id);
+        reject(
+          new UpstreamRpcError(server, {
+            code: -32601,
+            message: `the client has no open stream for ${method}`,
+          }),
+        );
+      }
+    });
+  }
+
+  /** A response from the client to a server-initiated request. False when the id is unknown. */
+  answerFromClient(
+    id: string | number,
+    result: unknown,
+    error: { code: number; message: string; data?: unknown } | undefined,
+  ): boolean {
+    const p = this.#pendingToClient.get(String(id));
+    if (p === undefined) return false;
+    this.#pendingToClient.delete(String(id));
+    if (error !== undefined) p.reject(new UpstreamRpcError('client', error));
+    else p.resolve(result);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const f of this.inflight.values()) f.abort.abort();
+    for (const p of this.#pendingToClient.values()) p.reject(new Error('session closed'));
+    this.#pendingToClient.clear();
+    await Promise.all([...this.slots.values()].map((s) => s.stop().catch(() => {})));
+  }
+}

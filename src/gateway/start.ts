@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { WardenConfig } from '../config/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
+import { silentLogger, systemClock } from '../core/index.ts';
+import { migrate, openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { AuditLog, loadOrCreateAuditKeys } from '../audit/index.ts';
+import { PolicyEngine } from '../policy/index.ts';
+import { AgentRegistry, createAuthenticator, identityMigrations } from '../identity/index.ts';
+import type { Launcher } from '../sandbox/index.ts';
+import { PlainLauncher } from '../sandbox/index.ts';
+import { HttpFront } from './http-front.ts';
+import type { GatewayServices } from './services.ts';
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly launcher?: Launcher;
+  /** Watch the policies directory and hot-reload (default true). */
+  readonly watchPolicies?: boolean;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly services: GatewayServices;
+  readonly front: HttpFront;
+  readonly store: Store;
+  readonly registry: AgentRegistry;
+  close(): Promise<void>;
+}
+
+export function wardenVersion(): string {
+  const pkg = fileURLToPath(new URL('../../../package.json', import.meta.url));
+  try {
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    // from the source tree (tsx): one level less
+    const src = fileURLToPath(new URL('../../package.json', import.meta.url));
+    return (JSON.parse(readFileSync(src, 'utf8')) as { version: string }).version;
+  }
+}
+
+/**
+ * Opens the store, audit log, policy engine and identity, then listens. Every piece that
+ * cannot start stops start-up with its own clear error (an invalid policy, an unreadable
+ * audit key, a store that cannot be opened); nothing starts half-configured.
+ */
+export async function startGateway(
+  config: WardenConfig,
+  options: StartOptions = {},
+): Promise<RunningGateway> {
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const policy = await PolicyEngine.load(config.policiesDir, { logger: logger.child({ module: 'policy' }) });
+  const store = await openStore({ url: config.store.url, dataDir: config.dataDir });
+  let audit: AuditLog | undefined;
+  let stopWatch: (() => void) | undefined;
+  try {
+    audit = await AuditLog.open(store, {
+      keys: loadOrCreateAuditKeys(config.dataDir),
+      clock,
+      logger: logger.child({ module: 'audit' }),
+      checkpointEvery: { records: config.audit.checkpointEveryRecords, ms: config.audit.checkpointEveryMs },
+    });
+    await migrate(store, 'identity', identityMigrations);
+    const registry = new AgentRegistry(store, { clock });
+    const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
+    const services: GatewayServices = {
+      config,
+      launcher: options.launcher ?? new PlainLauncher(),
+      authenticator,
+      policy,
+      audit,
+      logger,
+      clock,
+      version: wardenVersion(),
+    };
+    if (options.watchPolicies !== false) {
+      const a = audit;
+      stopWatch = policy.watch((r) => {
+        void a
+          .append({
+            kind: 'policy.reload',
+            outcome: r.ok ? 'ok' : 'error',
+            data: r.ok ? { version: r.version } : { message: r.message },
+          })
+          .catch(() => {});
+      });
+    }
+    const front = new HttpFront(services);
+    const { url, port } = await front.listen();
+    await audit.append({
+      kind: 'gateway.started',
+      data: { url, policyVersion: policy.version, servers: config.servers.map((s) => s.name) },
+    });
+    logger.info('gateway listening', { url, policyVersion: policy.version });
+    const a = audit;
+    return {
+      url,
+      port,
+      services,
+      front,
+      store,
+      registry,
+      async close() {
+        stopWatch?.();
+        await front.close();
+        await a.append({ kind: 'gateway.stopped' }).catch(() => {});
+        await a.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    stopWatch?.();
+    await audit?.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw e;
+  }
+}

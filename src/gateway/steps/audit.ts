@@ -1,0 +1,88 @@
+import { RpcCode } from '../jsonrpc.ts';
+import { CONTINUE, stop } from '../pipeline.ts';
+import type { CallContext, RpcErrorReply, StepResult } from '../pipeline.ts';
+
+/**
+ * Audit before effect: the decision (allow or deny) is durably recorded before anything is
+ * forwarded. If the audit log cannot record it, the call fails closed (THREATS AU-5).
+ * A denial is returned to the client here, after it is recorded.
+ */
+export async function auditDecided(ctx: CallContext): Promise<StepResult> {
+  const { session, target, decision } = ctx;
+  const { principal, services } = session;
+  try {
+    const rec = await services.audit.append({
+      kind: 'mcp.request',
+      principal: principal.agentName,
+      session: session.id,
+      method: ctx.method,
+      server: target?.server,
+      tool: target?.name,
+      args: ctx.args,
+      decision: decision?.effect ?? 'deny',
+      policyIds: [...(decision?.policyIds ?? [])],
+      reasons: [...(decision?.reasons ?? [])],
+      ...(decision === undefined ? {} : { policyVersion: decision.version }),
+      ...(principal.taskId === undefined ? {} : { taskId: principal.taskId }),
+      ...(principal.grantId === undefined ? {} : { grantId: principal.grantId }),
+      ...(principal.actors === undefined ? {} : { actors: [...principal.actors] }),
+      data: {
+        credential: principal.credential.id,
+        ...(decision && decision.errors.length > 0 ? { errors: decision.errors } : {}),
+      },
+    });
+    ctx.decidedSeq = rec.seq;
+  } catch (e) {
+    services.logger.error('audit append failed; refusing the call', { error: (e as Error).message });
+    ctx.outcome = 'error';
+    ctx.errorCode = 'ERR_AUDIT_UNAVAILABLE';
+    return stop(
+      RpcCode.AUDIT_UNAVAILABLE,
+      'Audit log unavailable: the request was not executed (fail closed)',
+    );
+  }
+  if (decision?.effect !== 'allow') {
+    ctx.outcome = 'denied';
+    ctx.errorCode = 'ERR_POLICY_DENIED';
+    const ids = decision?.policyIds ?? [];
+    const reasons = decision?.reasons ?? [];
+    return stop(RpcCode.FORBIDDEN, `Forbidden: ${reasons[0] ?? 'denied by policy'}`, {
+      code: 'ERR_POLICY_DENIED',
+      policyIds: [...ids],
+      reasons: [...reasons],
+      auditSeq: ctx.decidedSeq,
+    });
+  }
+  return CONTINUE;
+}
+
+/** Records how the request ended; not awaited by the client (the decision record already is durable). */
+export function auditCompleted(ctx: CallContext, failure: RpcErrorReply | undefined): void {
+  const { session } = ctx;
+  const { services } = session;
+  if (ctx.decidedSeq === undefined && failure !== undefined && ctx.outcome === undefined) {
+    // Rejected before a decision (bad params, unknown tool): one record says so.
+    ctx.outcome = 'error';
+  }
+  const resultBytes = ctx.result === undefined ? undefined : JSON.stringify(ctx.result).length;
+  services.audit
+    .append({
+      kind: ctx.decidedSeq === undefined ? 'mcp.rejected' : 'mcp.completed',
+      principal: session.principal.agentName,
+      session: session.id,
+      method: ctx.method,
+      server: ctx.target?.server,
+      tool: ctx.target?.name,
+      outcome: ctx.outcome ?? (failure === undefined ? 'ok' : 'error'),
+      ...(ctx.errorCode === undefined ? {} : { errorCode: ctx.errorCode }),
+      durationMs: Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000,
+      ...(resultBytes === undefined ? {} : { resultBytes }),
+      data: {
+        ...(ctx.decidedSeq === undefined ? {} : { decidedSeq: ctx.decidedSeq }),
+        ...(failure === undefined ? {} : { rpcCode: failure.code }),
+      },
+    })
+    .catch((e: unknown) =>
+      services.logger.error('audit append (completed) failed', { error: (e as Error).message }),
+    );
+}

@@ -1,0 +1,54 @@
+import { RpcCode } from '../jsonrpc.ts';
+import { CONTINUE, stop } from '../pipeline.ts';
+import type { CallContext, StepResult } from '../pipeline.ts';
+import { splitExposed } from '../catalog.ts';
+
+/** Finds which upstream serves the request, from what this session was shown (never a guess). */
+export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
+  const p = ctx.request.params ?? {};
+  switch (ctx.method) {
+    case 'tools/call':
+    case 'prompts/get': {
+      const name = p.name;
+      const args = ctx.method === 'tools/call' ? p.arguments : p.arguments;
+      if (typeof name !== 'string')
+        return stop(RpcCode.INVALID_PARAMS, 'Invalid params: name must be a string');
+      if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+        return stop(RpcCode.INVALID_PARAMS, 'Invalid params: arguments must be an object');
+      }
+      ctx.args = (args as Record<string, unknown> | undefined) ?? {};
+      const split = splitExposed(name);
+      const kind = ctx.method === 'tools/call' ? 'tools' : 'prompts';
+      const what = kind === 'tools' ? 'tool' : 'prompt';
+      if (split === undefined || !ctx.session.slots.has(split.server)) {
+        return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${safeName(name)}`);
+      }
+      let items;
+      try {
+        items = await ctx.session.exposed(kind);
+      } catch {
+        return stop(RpcCode.UPSTREAM_UNAVAILABLE, `server ${split.server} is unavailable`);
+      }
+      const found = items.find((t) => t.exposed === name);
+      if (found === undefined) return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${safeName(name)}`);
+      ctx.target = { server: found.server, name: found.name, exposed: found.exposed, def: found.def };
+      return CONTINUE;
+    }
+    case 'resources/read': {
+      const uri = p.uri;
+      if (typeof uri !== 'string')
+        return stop(RpcCode.INVALID_PARAMS, 'Invalid params: uri must be a string');
+      const server = await ctx.session.serverForResource(uri);
+      if (server === undefined) return stop(RpcCode.INVALID_PARAMS, 'Unknown resource');
+      ctx.args = { uri };
+      ctx.target = { server, name: uri, exposed: uri };
+      return CONTINUE;
+    }
+  }
+}
+
+/** A name for an error message: bounded and printable, so it cannot inject into logs or UIs. */
+function safeName(name: string): string {
+  const s = name.slice(0, 140).replace(/[^\x20-\x7e]/g, '?');
+  return name.length > 140 ? s + '…' : s;
+}

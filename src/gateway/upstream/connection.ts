@@ -1,0 +1,237 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../../core/index.ts';
+import { GatewayError, UpstreamRpcError } from '../errors.ts';
+
+export interface UpstreamInfo {
+  readonly protocolVersion: string;
+  readonly capabilities: Record<string, unknown>;
+  readonly serverInfo: { name?: string; version?: string } & Record<string, unknown>;
+  readonly instructions?: string;
+}
+
+export interface UpstreamHandlers {
+  /** A notification from the upstream (list_changed, progress, logging, cancelled, …). */
+  onNotification(method: string, params: Record<string, unknown> | undefined): void;
+  /** A request from the upstream (sampling, elicitation, roots/list, ping). Resolve with a result or throw. */
+  onRequest(method: string, params: Record<string, unknown> | undefined): Promise<unknown>;
+  onClose(): void;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * One JSON-RPC connection to an upstream MCP server over an SDK transport. The gateway speaks
+ * raw JSON-RPC here (no SDK Client) so ids are its own: an upstream response is matched only to
+ * an id this connection issued; anything else is dropped and reported (THREATS RPC-7).
+ */
+export class UpstreamConnection {
+  readonly server: string;
+  readonly #transport: Transport;
+  readonly #handlers: UpstreamHandlers;
+  readonly #logger: Logger;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
+  info: UpstreamInfo | undefined;
+  /** Counts responses dropped because their id was never issued (RPC-7). */
+  strayResponses = 0;
+
+  constructor(server: string, transport: Transport, handlers: UpstreamHandlers, logger: Logger) {
+    this.server = server;
+    this.#transport = transport;
+    this.#handlers = handlers;
+    this.#logger = logger;
+    transport.onmessage = (m) => this.#onMessage(m);
+    transport.onclose = () => this.#onClose();
+    transport.onerror = (e) => this.#logger.warn('upstream transport error', { server, error: e.message });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async connect(clientInfo: { name: string; version: string }, timeoutMs: number): Promise<UpstreamInfo> {
+    await this.#transport.start();
+    const result = (await this.request(
+      'initialize',
+      {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+        clientInfo,
+      },
+      timeoutMs,
+    )) as Record<string, unknown> | undefined;
+    if (typeof result !== 'object' || result === null || typeof result.protocolVersion !== 'string') {
+      throw new GatewayError(
+        'ERR_UPSTREAM_PROTOCOL',
+        `upstream ${this.server} sent an invalid initialize result`,
+        {
+          server: this.server,
+        },
+      );
+    }
+    this.#transport.setProtocolVersion?.(result.protocolVersion);
+    this.info = {
+      protocolVersion: result.protocolVersion,
+      capabilities: (result.capabilities as Record<string, unknown> | undefined) ?? {},
+      serverInfo: (result.serverInfo as UpstreamInfo['serverInfo'] | undefined) ?? {},
+      ...(typeof result.instructions === 'string' ? { instructions: result.instructions } : {}),
+    };
+    await this.notify('notifications/initialized', undefined);
+    return this.info;
+  }
+
+  /** Sends a request; resolves with the result, rejects with UpstreamRpcError or a GatewayError. */
+  request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (signal?.aborted === true) return Promise.reject(this.#cancelledError(method));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (this.#settle(id) === undefined) return;
+          void this.notify('notifications/cancelled', {
+            requestId: id,
+            reason: 'cancelled by the client',
+          }).catch(() => {});
+          reject(this.#cancelledError(method));
+        },
+        { once: true },
+      );
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.#pending.delete(id);
+              void this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' }).catch(
+                () => {},
+              );
+              reject(
+                new GatewayError(
+                  'ERR_UPSTREAM_TIMEOUT',
+                  `upstream ${this.server} did not answer ${method} within ${timeoutMs} ms`,
+                  {
+                    server: this.server,
+                    method,
+                  },
+                ),
+              );
+            }, timeoutMs)
+          : undefined;
+      this.#pending.set(id, { resolve, reject, timer });
+      const msg =
+        params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+      this.#transport.send(msg as JSONRPCMessage).catch((e: unknown) => {
+        this.#settle(id)?.reject(
+          new GatewayError(
+            'ERR_UPSTREAM_CLOSED',
+            `cannot send to upstream ${this.server}: ${(e as Error).message}`,
+            {
+              server: this.server,
+            },
+          ),
+        );
+      });
+    });
+  }
+
+  /** The upstream id of the most recent in-flight request (for cancellation routing). */
+  get lastIssuedId(): number {
+    return this.#nextId - 1;
+  }
+
+  notify(method: string, params: Record<string, unknown> | undefined): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    return this.#transport.send(msg as JSONRPCMessage);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#transport.close().catch(() => {});
+    this.#onClose();
+  }
+
+  #settle(id: number): Pending | undefined {
+    const p = this.#pending.get(id);
+    if (p === undefined) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
+  #onMessage(m: Record<string, unknown>): void {
+    const method = m.method;
+    const params = m.params as Record<string, unknown> | undefined;
+    if (typeof method === 'string') {
+      if ('id' in m && (typeof m.id === 'string' || typeof m.id === 'number')) {
+        void this.#answer(m.id, method, params);
+      } else {
+        this.#handlers.onNotification(method, params);
+      }
+      return;
+    }
+    const id = m.id;
+    const p = typeof id === 'number' ? this.#settle(id) : undefined;
+    if (p === undefined) {
+      this.strayResponses++;
+      this.#logger.warn('dropped an upstream response with an id the gateway never issued', {
+        server: this.server,
+      });
+      return;
+    }
+    if ('error' in m && typeof m.error === 'object' && m.error !== null) {
+      const e = m.error as { code?: unknown; message?: unknown; data?: unknown };
+      p.reject(
+        new UpstreamRpcError(this.server, {
+          code: typeof e.code === 'number' ? e.code : -32603,
+          message: typeof e.message === 'string' ? e.message : 'upstream error',
+          ...(e.data === undefined ? {} : { data: e.data }),
+        }),
+      );
+    } else p.resolve(m.result);
+  }
+
+  async #answer(
+    id: string | number,
+    method: string,
+    params: Record<string, unknown> | undefined,
+  ): Promise<void> {
+    let reply: Record<string, unknown>;
+    try {
+      reply = { jsonrpc: '2.0', id, result: await this.#handlers.onRequest(method, params) };
+    } catch (e) {
+      const rpc = e instanceof UpstreamRpcError ? e.rpc : { code: -32603, message: (e as Error).message };
+      reply = { jsonrpc: '2.0', id, error: rpc };
+    }
+    await this.#transport.send(reply as JSONRPCMessage).catch(() => {});
+  }
+
+  #cancelledError(method: string): GatewayError {
+    return new GatewayError('ERR_CANCELLED', `${method} was cancelled`, { server: this.server, method });
+  }
+
+  #closedError(): GatewayError {
+    return new GatewayError('ERR_UPSTREAM_CLOSED', `upstream ${this.server} is not running`, {
+      server: this.server,
+    });
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [id] of this.#pending) this.#settle(id)?.reject(this.#closedError());
+    this.#handlers.onClose();
+  }
+}

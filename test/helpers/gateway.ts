@@ -1,0 +1,62 @@
+/**
+ * Starts a real gateway for a test: a temp directory with warden.yaml, policies and data dir,
+ * real upstream servers, the embedded SQLite store (or PostgreSQL via `storeUrl`).
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { loadConfig } from '../../src/config/index.ts';
+import { startGateway } from '../../src/gateway/index.ts';
+import type { RunningGateway, StartOptions } from '../../src/gateway/index.ts';
+
+export interface TestGateway {
+  readonly dir: string;
+  readonly gw: RunningGateway;
+  /** Creates an agent and returns its API key. */
+  agent(name: string, roles: string[]): Promise<string>;
+  /** An official SDK client connected through the gateway with the given credential. */
+  client(credential: string): Promise<Client>;
+  cleanup(): Promise<void>;
+}
+
+export async function startTestGateway(opts: {
+  yaml: (dir: string) => string;
+  policies: Record<string, string>;
+  start?: StartOptions;
+  files?: Record<string, string>;
+}): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-gw-'));
+  mkdirSync(join(dir, 'policies'));
+  for (const [name, text] of Object.entries(opts.policies)) writeFileSync(join(dir, 'policies', name), text);
+  for (const [name, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  writeFileSync(join(dir, 'warden.yaml'), opts.yaml(dir));
+  const config = loadConfig(join(dir, 'warden.yaml'));
+  const gw = await startGateway(config, { watchPolicies: false, ...opts.start });
+  const clients: Client[] = [];
+  return {
+    dir,
+    gw,
+    async agent(name, roles) {
+      return (await gw.registry.create({ name, roles })).credential.token;
+    },
+    async client(credential) {
+      const client = new Client({ name: 'warden-test', version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(gw.url), {
+        requestInit: { headers: { Authorization: `Bearer ${credential}` } },
+      });
+      await client.connect(transport);
+      clients.push(client);
+      return client;
+    },
+    async cleanup() {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
+      await gw.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
