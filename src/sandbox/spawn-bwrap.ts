@@ -107,7 +107,7 @@ export function spawnBwrap(plan: SpawnPlan): ChildProcess {
     stdio: [io, io, io, plan.seccomp ? 'pipe' : 'ignore', 'pipe'],
     shell: false,
     cwd: '/',
-    detached: io === 'pipe',
+    detached: true,
   });
   const seccompPipe = child.stdio[SECCOMP_FD] as Writable | null;
   const argsPipe = child.stdio[ARGS_FD] as Writable | null;
