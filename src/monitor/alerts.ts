@@ -67,7 +67,7 @@ export class AlertHub {
       dedupKey: d.dedupKey,
       count: 1,
     };
-    this.#remember(d.dedupKey, alert, ctx.time);
+    this.#remember(d.dedupKey, alert, ctx.time, d.dedupMs ?? this.#o.dedupWindowMs);
     this.#emitted++;
     for (const s of this.#o.sinks) {
       try {
@@ -79,13 +79,13 @@ export class AlertHub {
     return { alert, delivered: true };
   }
 
-  #remember(key: string, alert: Alert, now: number): void {
+  #remember(key: string, alert: Alert, now: number, windowMs: number): void {
     const max = this.#o.maxKeys ?? 10_000;
     if (this.#seen.size >= max) {
       for (const [k, v] of this.#seen) if (v.until <= now) this.#seen.delete(k);
       while (this.#seen.size >= max) this.#seen.delete(this.#seen.keys().next().value!);
     }
-    this.#seen.set(key, { alert, until: now + this.#o.dedupWindowMs });
+    this.#seen.set(key, { alert, until: now + windowMs });
   }
 
   stats(): { emitted: number; suppressed: number } {

@@ -53,3 +53,7 @@ export { inspectContent, printable } from './inspect/inspect.ts';
 export type { InjectionFinding, InspectResult, InspectOptions } from './inspect/inspect.ts';
 export { TEXT_RULES } from './inspect/rules.ts';
 export type { TextRule, RuleSeverity } from './inspect/rules.ts';
+export { MetricsRegistry, Counter, Gauge, Histogram, METRICS_CONTENT_TYPE } from './metrics.ts';
+export { WardenMetrics, LATENCY_BUCKETS_S } from './warden-metrics.ts';
+export { OtlpHttpExporter, toolCallSpan, encodeTraces } from './otel.ts';
+export type { SpanInput, AttrValue, OtlpExporterOptions } from './otel.ts';

@@ -95,4 +95,6 @@ export interface Detection {
   readonly message: string;
   readonly dedupKey: string;
   readonly auditSeqs: readonly number[];
+  /** De-duplication window for this detection when it differs from the configured one (drift: a day). */
+  readonly dedupMs?: number;
 }

@@ -1,7 +1,7 @@
 /**
  * Drift of the tool mix across days (e.g. after a model or prompt change): Jensen–Shannon
- * divergence between today's tool distribution and the previous days'. Checked every 10 calls
- * once today has `minDayEvents`, and only with at least 3 days of history.
+ * divergence between today's tool distribution and the previous days'. Checked once today has
+ * `minDayEvents`, and only with at least 3 days of history (one alert per agent per day).
  */
 import { DAY_MS, toolKey } from '../baseline.ts';
 import { jensenShannon } from '../stats.ts';
@@ -16,7 +16,7 @@ export const drift: Detector = (e, b, _s, c) => {
   const key = toolKey(e);
   today[key] = (today[key] ?? 0) + 1;
   const n = Object.values(today).reduce((x, y) => x + y, 0);
-  if (n < cfg.minDayEvents || n % 10 !== 0) return null;
+  if (n < cfg.minDayEvents) return null;
   const history: Record<string, number> = {};
   let days = 0;
   for (let d = day - cfg.historyDays; d < day; d++) {
@@ -34,5 +34,6 @@ export const drift: Detector = (e, b, _s, c) => {
     message: `agent ${e.agent} tool mix today diverges from the previous ${days} days (JS divergence ${js.toFixed(2)} ≥ ${cfg.threshold})`,
     dedupKey: `drift:${e.agent}:${day}`,
     auditSeqs: seqs(e.seq),
+    dedupMs: DAY_MS,
   };
 };

@@ -1,0 +1,97 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { asHost, asPath, emptyBaseline, isLearning, observe } from '../../../src/monitor/index.ts';
+import type { AgentBaseline } from '../../../src/monitor/index.ts';
+import { call, config, DAY, T0, weekOfHistory } from './helpers.ts';
+
+const cfg = config();
+const learnAll = (events = weekOfHistory()): AgentBaseline =>
+  events.reduce((b, e) => observe(b, e, cfg.limits, 60_000), emptyBaseline('agent-a', T0));
+
+describe('monitor baselines', () => {
+  it('learns tools, path prefixes, value types and result sizes per parameter', () => {
+    const b = learnAll();
+    assert.deepEqual(Object.keys(b.tools).sort(), ['fs/list_dir', 'fs/read_file']);
+    const p = b.tools['fs/read_file']!.params['path']!;
+    assert.ok(p.prefixes['/work/repo'] && p.prefixes['/work/repo/src']);
+    assert.equal(p.prefixes['/etc'], undefined);
+    assert.deepEqual(Object.keys(p.types), ['string']);
+    assert.equal(b.tools['fs/read_file']!.resultLogBytes.n, b.tools['fs/read_file']!.count);
+    assert.ok(b.rate.windows.n > 10);
+  });
+
+  it('stays in its learning period until both the event count and the duration are reached', () => {
+    const b = learnAll(weekOfHistory().slice(0, 30));
+    assert.equal(isLearning(b, cfg.learning, T0 + DAY / 2), true);
+    assert.equal(isLearning(b, cfg.learning, T0 + 2 * DAY), false);
+    assert.equal(isLearning(learnAll(weekOfHistory().slice(0, 5)), cfg.learning, T0 + 2 * DAY), true);
+  });
+
+  it('keeps memory per agent bounded whatever the input (caps on tools, values, prefixes, hosts, days)', () => {
+    const limits = {
+      ...cfg.limits,
+      maxTools: 8,
+      maxParams: 4,
+      maxValues: 4,
+      maxPrefixes: 16,
+      maxHosts: 8,
+      maxBigrams: 16,
+      maxDays: 3,
+    };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.string({ maxLength: 6 }),
+            fc.string({ maxLength: 6 }),
+            fc.string({ maxLength: 30 }),
+            fc.nat(10 * DAY),
+          ),
+          { maxLength: 300 },
+        ),
+        (rows) => {
+          let b = emptyBaseline('a', T0);
+          let prev: string | undefined;
+          for (const [tool, param, value, dt] of rows) {
+            b = observe(
+              b,
+              call(
+                tool,
+                { [param]: '/' + value, [param + 'u']: `https://${value.replace(/[^a-z]/g, 'x')}x.test/` },
+                T0 + dt,
+              ),
+              limits,
+              60_000,
+              prev,
+            );
+            prev = tool;
+          }
+          assert.ok(Object.keys(b.tools).length <= 8);
+          assert.ok(Object.keys(b.bigrams).length <= 16);
+          assert.ok(Object.keys(b.days).length <= 3);
+          for (const t of Object.values(b.tools)) {
+            assert.ok(Object.keys(t.params).length <= 4);
+            for (const p of Object.values(t.params)) {
+              assert.ok(
+                Object.keys(p.values).length <= 4 &&
+                  Object.keys(p.prefixes).length <= 16 &&
+                  Object.keys(p.hosts).length <= 8,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('normalizes paths (.. resolved) and extracts hosts from URLs and e-mail addresses', () => {
+    assert.equal(asPath('/work/repo/../../etc/passwd'), '/etc/passwd');
+    assert.equal(asPath('file:///home/u/.ssh/id_rsa'), '/home/u/.ssh/id_rsa');
+    assert.equal(asPath('relative/path'), undefined);
+    assert.equal(asHost('https://API.Example.com/x?y'), 'api.example.com');
+    assert.equal(asHost('bob@Evil.Test'), 'evil.test');
+    assert.equal(asHost('just words'), undefined);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyTrustLabel, labelContent, TRUST_META_KEY } from '../../../src/monitor/index.ts';
+
+describe('untrusted-content labels', () => {
+  it('labels results of a server not on the trusted list untrusted, and of a trusted one trusted', () => {
+    assert.deepEqual(labelContent({ server: 'web', tool: 'fetch', trustedServers: ['fs'] }), {
+      origin: 'web/fetch',
+      trust: 'untrusted',
+    });
+    assert.deepEqual(labelContent({ server: 'fs', tool: 'read', trustedServers: ['fs'] }), {
+      origin: 'fs/read',
+      trust: 'trusted',
+    });
+  });
+
+  it('[ASI07] always labels inter-agent messages untrusted, even from a trusted name', () => {
+    assert.equal(
+      labelContent({ server: 'fs', trustedServers: ['fs'], isInterAgent: true }).trust,
+      'untrusted',
+    );
+    assert.equal(
+      labelContent({ server: 'planner', trustedServers: [], isInterAgent: true }).origin,
+      'agent:planner',
+    );
+  });
+
+  it('[PI-1] labels content the injection detector flags suspicious, whatever its origin', () => {
+    assert.equal(
+      labelContent({ server: 'fs', trustedServers: ['fs'], injectionVerdict: 'suspicious' }).trust,
+      'suspicious',
+    );
+    assert.equal(
+      labelContent({ server: 'fs', trustedServers: ['fs'], injectionVerdict: 'clean' }).trust,
+      'trusted',
+    );
+  });
+
+  it('adds _meta["warden/trust"] and frames text blocks of untrusted content without mutating the result', () => {
+    const result = {
+      content: [
+        { type: 'text', text: 'hello' },
+        { type: 'image', data: 'AA==' },
+      ],
+      _meta: { other: 1 },
+    };
+    const out = applyTrustLabel(result, { origin: 'web/fetch', trust: 'untrusted' }, { frameText: true });
+    assert.deepEqual(out._meta, { other: 1, [TRUST_META_KEY]: { origin: 'web/fetch', trust: 'untrusted' } });
+    const blocks = out.content as { type: string; text?: string }[];
+    assert.match(
+      blocks[0]!.text!,
+      /^\[warden:untrusted origin=web\/fetch\][^\n]*\nhello\n\[\/warden:untrusted origin=web\/fetch\]$/,
+    );
+    assert.deepEqual(blocks[1], { type: 'image', data: 'AA==' });
+    assert.equal(result.content[0]!.text, 'hello');
+    const trusted = applyTrustLabel(result, { origin: 'fs/read', trust: 'trusted' }, { frameText: true });
+    assert.equal((trusted.content as { text?: string }[])[0]!.text, 'hello');
+  });
+});

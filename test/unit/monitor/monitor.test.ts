@@ -1,0 +1,220 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryLogger } from '../../../src/core/index.ts';
+import { LogSink, Monitor, RingSink } from '../../../src/monitor/index.ts';
+import type { MonitorConfigInput, MonitorEvent } from '../../../src/monitor/index.ts';
+import { call, config, HOUR, T0, weekOfHistory } from './helpers.ts';
+
+const AFTER = T0 + 8 * 24 * HOUR;
+
+function trained(over: MonitorConfigInput = {}, ring = new RingSink()): Monitor {
+  const m = new Monitor({ config: config(over), sinks: [ring] });
+  for (const e of weekOfHistory()) {
+    m.pre(e);
+    m.post(e);
+  }
+  m.drain();
+  return m;
+}
+
+const run = (m: Monitor, e: MonitorEvent) => {
+  const pre = m.pre(e);
+  const post = pre.block ? { alerts: [] } : m.post(e);
+  m.drain(); // what the event loop does between calls
+  return [...pre.alerts, ...post.alerts];
+};
+
+describe('Monitor', () => {
+  it('[G-ANOM-1] raises one alert with evidence when an agent with two known tools calls a third', () => {
+    const ring = new RingSink();
+    const m = trained({}, ring);
+    const e = call('write_file', { path: '/work/repo/src/f1.ts', content: 'x' }, AFTER, { seq: 9001 });
+    const pre = m.pre(e);
+    assert.equal(pre.block, undefined);
+    assert.equal(pre.alerts.length, 1);
+    const a = pre.alerts[0]!;
+    assert.equal(a.detector, 'first-tool');
+    assert.equal(a.mode, 'alert');
+    assert.deepEqual(a.evidence.auditSeqs, [9001]);
+    assert.equal(a.agent, 'agent-a');
+    assert.equal(ring.list().length, 1);
+  });
+
+  it('[G-ANOM-1] stays quiet when the agent calls a tool it has used before (twin)', () => {
+    const m = trained();
+    assert.deepEqual(run(m, call('read_file', { path: '/work/repo/src/new-file.ts' }, AFTER)), []);
+  });
+
+  it('[G-ANOM-1] refuses the call in block mode and the alert says so', () => {
+    const m = trained({ detectors: { 'first-tool': { mode: 'block' } } });
+    const d = m.pre(call('delete_file', { path: '/work/repo/src/f1.ts' }, AFTER));
+    assert.ok(d.block);
+    assert.equal(d.block.mode, 'block');
+    assert.match(d.block.message, /blocked/);
+  });
+
+  it('stays silent for a detector in off mode', () => {
+    const m = trained({ detectors: { 'first-tool': { mode: 'off' } } });
+    assert.deepEqual(m.pre(call('delete_file', { path: '/work/repo/src/f1.ts' }, AFTER)).alerts, []);
+  });
+
+  it('stays quiet about a new tool during the learning period', () => {
+    const m = new Monitor({ config: config() });
+    const h = weekOfHistory().slice(0, 10);
+    for (const e of h) run(m, e);
+    m.drain();
+    assert.deepEqual(m.pre(call('delete_file', { path: '/x' }, h[9]!.time + 1000)).alerts, []);
+  });
+
+  it('de-duplicates: the same alert within the window is counted, not repeated', () => {
+    const log = new MemoryLogger();
+    const m = new Monitor({ config: config(), sinks: [new LogSink(log)] });
+    for (const e of weekOfHistory()) run(m, e);
+    m.drain();
+    const first = m.pre(call('write_file', { path: '/work/repo/a' }, AFTER));
+    const second = m.pre(call('write_file', { path: '/work/repo/a' }, AFTER + 1000));
+    assert.equal(first.alerts.length, 1);
+    m.post(call('write_file', { path: '/work/repo/a' }, AFTER + 1000));
+    m.drain();
+    assert.equal(second.alerts.length, 0);
+    assert.equal(m.alertStats().suppressed, 1);
+    assert.equal(log.lines.filter((l) => l.msg === 'monitor alert').length, 1);
+    const later = m.pre(call('write_file', { path: '/work/repo/a' }, AFTER + 11 * 60_000));
+    assert.equal(later.alerts.length, 0, 'learned after the first call went through');
+  });
+
+  it('[PI-3] flags a sensitive tool called after the session read untrusted content', () => {
+    const m = trained({ detectors: { 'toxic-flow': { sensitiveTools: ['mail/*'] } } });
+    const fetch = call('fetch', { url: 'https://news.example/a' }, AFTER, {
+      server: 'web',
+      trust: 'untrusted',
+      seq: 50,
+      session: 'sx',
+    });
+    m.pre(fetch);
+    m.post(fetch);
+    assert.deepEqual(m.taint('sx'), { untrusted: true, labels: ['web/fetch'] });
+    const send = call('send', { to: 'bob@corp.example' }, AFTER + 5000, {
+      server: 'mail',
+      seq: 51,
+      session: 'sx',
+    });
+    const alerts = m.pre(send).alerts.filter((a) => a.detector === 'toxic-flow');
+    assert.equal(alerts.length, 1);
+    assert.deepEqual(alerts[0]!.evidence.auditSeqs, [50, 51]);
+  });
+
+  it('[PI-3] does not flag the same sensitive tool in a session without untrusted content (twin)', () => {
+    const m = trained({ detectors: { 'toxic-flow': { sensitiveTools: ['mail/*'] } } });
+    const read = call('read_file', { path: '/work/repo/src/f1.ts' }, AFTER, {
+      session: 'sy',
+      trust: 'trusted',
+    });
+    run(m, read);
+    const send = call('send', { to: 'bob@corp.example' }, AFTER + 5000, { server: 'mail', session: 'sy' });
+    assert.equal(m.pre(send).alerts.filter((a) => a.detector === 'toxic-flow').length, 0);
+    assert.deepEqual(m.taint('sy'), { untrusted: false, labels: [] });
+  });
+
+  it('[PI-3] treats a not-read-only open-world tool as sensitive from its annotations', () => {
+    const m = trained({ detectors: { 'toxic-flow': { mode: 'block' } } });
+    m.markUntrusted('sz', 'agent-a', 'agent:planner', 7);
+    const post = call('create_issue', { body: 'x' }, AFTER, {
+      server: 'gh',
+      session: 'sz',
+      annotations: { readOnlyHint: false, openWorldHint: true },
+    });
+    assert.equal(m.pre(post).block?.detector, 'toxic-flow');
+    const fetch = call('fetch', { url: 'https://x.example' }, AFTER + 1, {
+      server: 'web',
+      session: 'sz',
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    });
+    assert.equal(m.pre(fetch).block, undefined);
+  });
+
+  it('[EX-5] flags a path outside the agent history and a recipient domain never seen', () => {
+    const m = trained();
+    const a = m.pre(call('read_file', { path: '/work/repo/../../etc/shadow' }, AFTER));
+    assert.equal(a.alerts[0]?.detector, 'out-of-scope');
+    assert.match(a.alerts[0].message, /\/etc\/shadow/);
+    const ssh = m.pre(call('read_file', { path: '/work/repo/.ssh/id_rsa' }, AFTER));
+    assert.equal(ssh.alerts[0]?.detector, 'out-of-scope');
+    assert.deepEqual(m.pre(call('read_file', { path: '/work/repo/test/new.ts' }, AFTER)).alerts, []);
+  });
+
+  it('flags a resource outside the grant even during learning', () => {
+    const m = new Monitor({ config: config() });
+    const d = m.pre(call('read_file', { path: '/srv/other/x' }, T0, { grant: { paths: ['/work/repo'] } }));
+    assert.equal(d.alerts[0]?.detector, 'out-of-scope');
+    assert.equal(d.alerts[0]?.severity, 'high');
+    assert.deepEqual(
+      m.pre(call('read_file', { path: '/work/repo/x' }, T0, { grant: { paths: ['/work/repo'] } })).alerts,
+      [],
+    );
+  });
+
+  it('[DoS-1] flags a call-rate spike against the running rate, not ordinary bursts', () => {
+    const m = trained();
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      call('read_file', { path: `/work/repo/src/f${i % 13}.ts` }, AFTER + i * 100),
+    );
+    const alerts = burst.flatMap((e) => run(m, e)).filter((a) => a.detector === 'rate-spike');
+    assert.equal(alerts.length, 1);
+    const calm = trained();
+    const few = Array.from({ length: 4 }, (_, i) =>
+      call('read_file', { path: `/work/repo/src/f${i}.ts` }, AFTER + i * 100),
+    );
+    assert.equal(few.flatMap((e) => run(calm, e)).filter((a) => a.detector === 'rate-spike').length, 0);
+  });
+
+  it('[PI-1] flags a result carrying an injection or a secret, and a result far larger than usual', () => {
+    const m = trained();
+    const inj = call('read_file', { path: '/work/repo/src/f1.ts' }, AFTER, {
+      findings: { injection: 'malicious', injectionRules: ['override.ignore-previous'] },
+    });
+    assert.equal(m.post(inj).alerts[0]?.detector, 'output-anomaly');
+    const sec = call('read_file', { path: '/work/repo/src/f2.ts' }, AFTER, { findings: { secrets: 1 } });
+    assert.match(m.post(sec).alerts[0]!.message, /secret/);
+    const big = call('list_dir', { path: '/work/repo/src' }, AFTER, { resultBytes: 50_000_000 });
+    assert.match(m.post(big).alerts[0]!.message, /far above/);
+    const normal = call('list_dir', { path: '/work/repo/src' }, AFTER + 1, { resultBytes: 450 });
+    assert.deepEqual(m.post(normal).alerts, []);
+  });
+
+  it('flags egress to a host the agent never reached, not to a known one', () => {
+    const m = new Monitor({ config: config() });
+    for (let i = 0; i < 40; i++)
+      run(m, { time: T0 + i * HOUR, agent: 'agent-a', method: 'egress', egressHost: 'registry.npmjs.org' });
+    m.drain();
+    const known = m.pre({
+      time: AFTER,
+      agent: 'agent-a',
+      method: 'egress',
+      egressHost: 'registry.npmjs.org',
+    });
+    assert.deepEqual(known.alerts, []);
+    const novel = m.pre({
+      time: AFTER,
+      agent: 'agent-a',
+      method: 'egress',
+      egressHost: 'paste.evil.test',
+      seq: 77,
+    });
+    assert.equal(novel.alerts[0]?.detector, 'new-egress');
+  });
+
+  it('flags drift of the tool mix after a change, not a day like the others', () => {
+    const m = new Monitor({ config: config({ detectors: { 'first-tool': { mode: 'off' } } }) });
+    for (const e of weekOfHistory()) run(m, e);
+    m.drain();
+    const same = Array.from({ length: 60 }, (_, i) =>
+      call(i % 3 === 1 ? 'list_dir' : 'read_file', { path: '/work/repo/src' }, AFTER + i * 60_000),
+    );
+    assert.equal(same.flatMap((e) => run(m, e)).filter((a) => a.detector === 'drift').length, 0);
+    const changed = Array.from({ length: 60 }, (_, i) =>
+      call(i % 2 ? 'write_file' : 'exec', { path: '/work/repo/src' }, AFTER + 86_400_000 + i * 60_000),
+    );
+    assert.equal(changed.flatMap((e) => run(m, e)).filter((a) => a.detector === 'drift').length, 1);
+  });
+});
