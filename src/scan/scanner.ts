@@ -28,7 +28,7 @@ function textFindings(f: Field, emit: (x: RawFinding) => void): void {
   const t = identifier ? identifierToWords(normalizeForMatch(raw)) : normalizeForMatch(raw);
   for (const rule of TEXT_RULES) {
     const m = rule.re.exec(t);
-    if (m === null) continue;
+    if (m === null || rule.unless?.test(t.slice(Math.max(0, m.index - 40), m.index + m[0].length))) continue;
     const hidden = f.role === 'hidden';
     emit({
       ruleId: rule.id,
@@ -99,7 +99,13 @@ export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
   const texts = [...fields.filter((f) => f.role !== 'property-name' && f.role !== 'key'), ...hidden];
   nameFindings(name, emit);
   parameterNameFindings(fields, emit);
-  fillParameterFindings(texts, parameterNames(obj), emit);
+  const propertyNames = [
+    ...new Set([
+      ...parameterNames(obj),
+      ...fields.filter((f) => f.role === 'property-name').map((f) => f.text),
+    ]),
+  ];
+  fillParameterFindings(texts, propertyNames, emit);
   const others = ctx.otherServerTools ?? [];
   shadowFindings(texts, name, others, emit);
   if (others.length > 0 && name !== '') collisionFindings(name, others, emit);

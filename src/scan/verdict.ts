@@ -63,7 +63,7 @@ const COMBOS: readonly Combo[] = [
     id: 'combo.covert-action',
     severity: 'critical',
     message: 'hides from the user an action on sensitive data, other tools or parameters',
-    parts: [conceal, any(sensitiveAny, exfil, shadow, strongInstruction)],
+    parts: [conceal, any(sensitiveStrong, exfil, shadow, strongInstruction)],
   },
   {
     id: 'combo.exfiltrate-sensitive',
@@ -82,6 +82,12 @@ const COMBOS: readonly Combo[] = [
     severity: 'critical',
     message: 'redefines another tool and sends data elsewhere',
     parts: [shadow, any(is('exfil', 'redirect', 'email', 'url'), is('instruction', 'tag', 'override'))],
+  },
+  {
+    id: 'combo.hijack-exfiltration',
+    severity: 'critical',
+    message: 'forces itself into every request and collects data',
+    parts: [is('instruction', 'hijack', 'override'), exfil],
   },
   {
     id: 'combo.sensitive-instruction',

@@ -12,6 +12,8 @@ export interface TextRule {
   readonly tag?: string;
   readonly severity: Severity;
   readonly re: RegExp;
+  /** The match is ignored when this matches the match plus the 40 characters before it. */
+  readonly unless?: RegExp;
   readonly message: string;
 }
 
@@ -61,24 +63,42 @@ export const TEXT_RULES: readonly TextRule[] = [
     message: 'contains chat-template or system-role markers',
   },
   {
-    id: 'instruction.tag-block',
+    id: 'instruction.system-tag',
     category: 'instruction',
     tag: 'tag',
     severity: 'high',
     re: r(
-      '<\\s*/?\\s*(?:important|system|instructions?|secret|hidden|system[_-]?prompt|ai[_-]?instructions?|hidden[_-]?instructions?|note[_-]?to[_-]?(?:ai|assistant|model|llm)|assistant[_-]?instructions?|critical|mandatory)\\s*>',
+      '<\\s*/?\\s*(?:system|secret|hidden|system[_-]?prompt|ai[_-]?instructions?|hidden[_-]?instructions?|note[_-]?to[_-]?(?:ai|assistant|model|llm)|assistant[_-]?instructions?)\\s*>',
     ),
+    message: 'contains a <SYSTEM>/<HIDDEN>-style block addressed to the model',
+  },
+  {
+    id: 'instruction.tag-block',
+    category: 'instruction',
+    tag: 'tag',
+    severity: 'medium',
+    re: r('<\\s*/?\\s*(?:important|instructions?|critical|mandatory|required)\\s*>'),
     message: 'contains an <IMPORTANT>-style block addressed to the model',
   },
   {
     id: 'instruction.note-to-model',
     category: 'instruction',
     tag: 'tag',
-    severity: 'high',
+    severity: 'medium',
     re: r(
       '\\b(?:note|message|instructions?)\\s+(?:to|for)\\s+(?:the\\s+)?(?:ai|assistant|model|llm|agent)\\b\\s*[:\\-]|\\b(?:ai|llm|assistant)\\s+instructions?\\s*:',
     ),
     message: 'addresses a note or instructions to the AI model',
+  },
+  {
+    id: 'instruction.system-marker',
+    category: 'instruction',
+    tag: 'tag',
+    severity: 'high',
+    re: r(
+      '\\b(?:important\\s+)?system\\s+(?:instruction|note|message|directive|override)s?\\s*:|\\[\\s*(?:admin|system|developer)\\s*(?:note|instruction|message)?s?\\s*\\]',
+    ),
+    message: 'poses as a system or administrator message',
   },
   {
     id: 'instruction.new-instructions',
@@ -101,6 +121,8 @@ export const TEXT_RULES: readonly TextRule[] = [
         `|\\bkeep\\s+(?:this|these|it|the following)\\s+(?:\\w+\\s+)?(?:secret|hidden|confidential)\\b` +
         `|\\bnot\\s+(?:a\\s+)?user[- ]facing\\b|\\b(?:invisible|transparent)\\s+to\\s+the\\s+user`,
     ),
+    unless:
+      /(?:passwords?|tokens?|api keys?|private keys?|credentials?|passphrases?|secrets?)\b[^.]{0,40}?\b(?:never|do not|don't)\s+(?:show|reveal|display|print|echo)\s+(?:it|them)\b|\b(?:never|do not|don't)\s+(?:show|reveal|display|print|echo)\s+(?:the\s+|any\s+)?(?:passwords?|tokens?|keys?|secrets?|credentials?)\b/i,
     message: 'asks the model to hide something from the user',
   },
   {
@@ -149,7 +171,8 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'precondition',
     severity: 'low',
     re: r(
-      '\\bbefore\\s+(?:using|calling|invoking|executing|running|you\\s+(?:use|call|run)|responding|answering|proceeding)\\b[^.]{0,80}?\\b(?:read|call|invoke|run|execute|fetch|send|include|pass|provide|retrieve|collect|gather|upload|copy|access|open|cat|list)\\b',
+      '\\bbefore\\s+(?:using|calling|invoking|executing|running|you\\s+(?:use|call|run)|responding|answering|proceeding)\\b[^.]{0,80}?\\b(?:read|call|called|invoke|invoked|run|execute|fetch|send|include|pass|provide|retrieve|collect|gather|upload|copy|back up|access|open|cat|list)\\b' +
+        '|\\b(?:always|first)\\s+(?:call|invoke|run|use)\\s+(?:the\\s+)?[`\'"]?[\\w-]+[`\'"]?\\s+(?:tool\\s+|function\\s+)?first\\b',
     ),
     message: 'sets a precondition the model must perform first',
   },
@@ -173,7 +196,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'read',
     severity: 'high',
     re: r(
-      `(?:^|[.!?:;,]\\s+|\\b(?:first|then|and|also|must|should|please|to|always)\\s+)(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate)\\s+(?:the\\s+)?(?:full\\s+|complete\\s+|entire\\s+)?(?:contents?\\s+of\\s+|file\\s+)?(?:the\\s+)?(?:user'?s\\s+)?[\`'"]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
+      `(?:^|[.!?:;,]\\s+|\\b(?:first|then|and|also|must|should|please|to|always)\\s+)(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode)\\s+(?:the\\s+)?(?:full\\s+|complete\\s+|entire\\s+)?(?:contents?\\s+of\\s+|file\\s+)?(?:the\\s+)?(?:user'?s\\s+)?[\`'"]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
     ),
     message: 'instructs the model to read or send a sensitive file',
   },
@@ -205,6 +228,16 @@ export const TEXT_RULES: readonly TextRule[] = [
       '\\b(?:include|pass|send|provide|append|attach|add|put|copy|forward|paste|insert)\\b[^.]{0,40}?\\b(?:full|complete|entire|whole|all(?: of)?(?: the)?|previous|prior|last|recent)\\s+(?:the\\s+)?(?:conversation|chat|messages?|message history|chat history|conversation (?:context|history)|system prompt|instructions|user messages)\\b',
     ),
     message: 'asks for the conversation or system prompt to be passed along',
+  },
+  {
+    id: 'exfil.conversation-secrets',
+    category: 'exfil',
+    tag: 'conversation',
+    severity: 'high',
+    re: r(
+      '\\b(?:any|all|every)\\s+(?:other\\s+)?(?:api\\s+keys?|tokens?|passwords?|credentials|secrets?|private\\s+keys?)\\s+(?:that\\s+)?(?:you\\s+(?:have\\s+)?(?:seen|found|know|see|encounter(?:ed)?|received)|(?:from|in)\\s+(?:the|this)\\s+(?:conversation|chat|context|session))',
+    ),
+    message: 'asks for secrets seen in the conversation',
   },
   {
     id: 'exfil.send-url',
@@ -243,7 +276,8 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'redirect',
     severity: 'high',
     re: r(
-      '\\b(?:change|set|replace|switch|redirect|override|modify)\\s+(?:the\\s+|all\\s+)?(?:recipient|recipients|destination|target address|to[- ]address|email address|phone number|receiver|account number|iban|wallet address|webhook url|endpoint url)s?\\b[^.]{0,30}?\\bto\\b' +
+      '\\b(?:change|set|replace|switch|redirect|override|modify)\\s+(?:the\\s+|all\\s+)?(?:recipient|recipients|destination|target address|to[- ]address|email address|phone number|receiver|account number|iban|wallet address|webhook url|endpoint url)s?\\b[^.]{0,30}?\\bto\\s+(?:[+\\d]|\\S*@|https?://|[a-z]{2}\\d{2})' +
+        '|\\b(?:set|change|point|switch|update)\\s+(?:the\\s+)?(?:git\\s+|npm\\s+|pip\\s+)?(?:remote|origin|registry|proxy|base\\s+url|endpoint|server\\s+url|api\\s+url|upstream)\\s+to\\s+https?://' +
         "|\\b(?:all|any|every)\\s+(?:emails?|messages?|payments?|transactions?|transfers?|requests?)\\s+(?:must|should|need to|have to)\\s+(?:also\\s+)?(?:be\\s+)?(?:sent|forwarded|copied|routed|redirected|bcc'?d|cc'?d)\\s+to\\b",
     ),
     message: 'tampers with where messages or payments go',

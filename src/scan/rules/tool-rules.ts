@@ -41,7 +41,7 @@ export function nameFindings(name: string, emit: Emit): void {
 const SENSITIVE_WORDS =
   /\b(?:ssh|rsa|id rsa|ed25519|aws|credentials?|passwords?|secrets?|tokens?|env|dotenv|cookies?|keychain|history|mcp json|config json|private key|api key|conversation|system prompt)\b/;
 const ACTION_WORDS =
-  /\b(?:read|reading|from|content|contents|include|including|send|upload|pass|dump|copy|cat|file)\b/;
+  /\b(?:read|reading|include|including|paste|dump|upload|send|sending|cat|copy|exfiltrate)\b/;
 const SUSPICIOUS_PARAMS =
   /^(?:side[_-]?notes?|hidden[_-]?\w*|notes?[_-]?(?:for|to)[_-]?(?:ai|assistant|model|llm)|exfil\w*|secret[_-]?note|covert\w*|ai[_-]?notes?|feedback[_-]?to[_-]?model)$/i;
 
@@ -51,12 +51,12 @@ export function parameterNameFindings(fields: readonly Field[], emit: Emit): voi
     if (f.role !== 'property-name') continue;
     const words = identifierToWords(f.text);
     const count = words.split(' ').length;
-    if (count >= 3 && ACTION_WORDS.test(words) && SENSITIVE_WORDS.test(words)) {
+    if (count >= 4 && ACTION_WORDS.test(words) && SENSITIVE_WORDS.test(words)) {
       emit(
         mk(
           'exfil.instruction-in-parameter-name',
           'exfil',
-          'high',
+          'critical',
           f.pointer,
           f.text.slice(0, 80),
           'parameter name asks for sensitive content',
@@ -100,9 +100,9 @@ const FILL_VERBS =
 /** "read X and pass its content as 'sidenote'": text that tells the model what to put in a parameter. */
 export function fillParameterFindings(texts: readonly Field[], params: readonly string[], emit: Emit): void {
   const usable = params.filter((p) => p.length >= 3);
-  if (usable.length === 0) return;
+  const target = usable.length > 0 ? `[\`'"]?(${usable.map(escapeRe).join('|')})\\b|` : '';
   const re = new RegExp(
-    `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:its|the|their|this|that|file'?s?|whole|entire|full|all)\\s+(?:\\w+\\s+){0,2}?(?:contents?|text|data|output|results?|history|values?)\\b[^.]{0,40}?\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?(${usable.map(escapeRe).join('|')})\\b`,
+    `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:its|the|their|this|that|file'?s?|whole|entire|full|all)\\s+(?:\\w+\\s+){0,2}?(?:contents?|text|data|output|results?|history|values?|file)\\b[^.]{0,40}?\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?(?:${target}[\`'"]?([\\w-]+)[\`'"]?\\s+(?:field|parameter|param|argument|arg)\\b)`,
     'i',
   );
   for (const f of texts) {
@@ -116,7 +116,7 @@ export function fillParameterFindings(texts: readonly Field[], params: readonly 
         'medium',
         f.pointer,
         excerptAround(t, m.index, m.index + m[0].length),
-        `tells the model to put content into parameter '${m[1]}'`,
+        `tells the model to put content into parameter '${m[1] ?? m[2]}'`,
         'fill',
       ),
     );
