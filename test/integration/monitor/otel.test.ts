@@ -38,7 +38,8 @@ async function otlpReceiver(status = 200) {
         req.headers['content-type'] !== 'application/json'
       ) {
         res.statusCode = 415;
-        return res.end();
+        res.end();
+        return;
       }
       bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpBody);
       headers.push(req.headers);
