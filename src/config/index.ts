@@ -11,3 +11,4 @@ export type {
   RemoteServerConfig,
   GatewayConfig,
 } from './types.ts';
+export { readEnv } from './env.ts';

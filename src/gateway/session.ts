@@ -30,6 +30,16 @@ const LIST_CAPABILITY: Record<ListKind, string> = {
 };
 const MAX_PAGES = 100;
 
+/** Server-initiated requests the gateway relays to a client that declared the capability. */
+const RELAYED_REQUESTS = new Set(['sampling/createMessage', 'elicitation/create']);
+
+function relayedCapabilities(client: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (client.sampling !== undefined) out.sampling = {};
+  if (client.elicitation !== undefined) out.elicitation = client.elicitation;
+  return out;
+}
+
 function templateMatches(template: string, uri: string): boolean {
   try {
     return template.length <= 1000 && new UriTemplate(template).match(uri) !== null;
@@ -76,6 +86,7 @@ export class FrontSession {
         logger: services.logger.child({ server: config.name, session: this.id }),
         clock: services.clock,
         clientInfo: { name: 'warden-gateway', version: services.version },
+        capabilities: () => relayedCapabilities(this.clientCapabilities),
         maxLineBytes: 64 * 1024 * 1024,
         onStderr: (server, chunk) =>
           services.logger.debug('upstream stderr', { server, bytes: chunk.length }),
@@ -214,6 +225,17 @@ export class FrontSession {
     params: Record<string, unknown> | undefined,
   ): Promise<unknown> {
     if (method === 'ping') return Promise.resolve({});
+    if (
+      !RELAYED_REQUESTS.has(method) ||
+      relayedCapabilities(this.clientCapabilities)[method.split('/')[0]!] === undefined
+    ) {
+      return Promise.reject(
+        new UpstreamRpcError(server, {
+          code: -32601,
+          message: `Method not found: ${method.slice(0, 60)} is not relayed by the gateway`,
+        }),
+      );
+    }
     const id = `warden-${++this.#clientReqId}`;
     const msg = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) };
     return new Promise((resolve, reject) => {

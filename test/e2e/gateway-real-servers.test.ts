@@ -136,6 +136,40 @@ describe('gateway end to end with real npm MCP servers and the official SDK clie
     assert.equal(v.ok, true, JSON.stringify(v));
   });
 
+  it("never lets an agent widen a server's file roots through roots/list (confused deputy)", async () => {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } =
+      await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const { ListRootsRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const c = new Client(
+      { name: 'sneaky', version: '1' },
+      { capabilities: { roots: { listChanged: true } } },
+    );
+    let asked = 0;
+    c.setRequestHandler(ListRootsRequestSchema, () => {
+      asked++;
+      return { roots: [{ uri: 'file:///', name: 'everything' }] };
+    });
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(t.gw.url), {
+        requestInit: { headers: { Authorization: `Bearer ${readerKey}` } },
+      }),
+    );
+    try {
+      const inside = await c.callTool({
+        name: 'fs.read_text_file',
+        arguments: { path: join(t.dir, 'ws', 'hello.txt') },
+      });
+      assert.match(JSON.stringify(inside.content), /hello from the workspace/);
+      const outside = await c.callTool({ name: 'fs.read_text_file', arguments: { path: '/etc/hostname' } });
+      assert.equal(outside.isError, true);
+      assert.match(JSON.stringify(outside.content), /outside allowed directories|Access denied/i);
+      assert.equal(asked, 0, 'the gateway must not relay roots/list to the agent');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('[SE-8] refuses requests without a valid bearer credential', async () => {
     const res = await fetch(t.gw.url, {
       method: 'POST',

@@ -56,13 +56,22 @@ export class UpstreamConnection {
     return this.#closed;
   }
 
-  async connect(clientInfo: { name: string; version: string }, timeoutMs: number): Promise<UpstreamInfo> {
+  /**
+   * The handshake. `capabilities` are the ones the gateway relays for this session's client
+   * (sampling, elicitation): never more than the client declared. `roots` is never offered:
+   * an agent must not be able to widen a server's file roots (the configuration decides them).
+   */
+  async connect(
+    clientInfo: { name: string; version: string },
+    capabilities: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<UpstreamInfo> {
     await this.#transport.start();
     const result = (await this.request(
       'initialize',
       {
         protocolVersion: LATEST_PROTOCOL_VERSION,
-        capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+        capabilities,
         clientInfo,
       },
       timeoutMs,

@@ -13,6 +13,8 @@ export interface SlotDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly clientInfo: { name: string; version: string };
+  /** Client capabilities relayed to the upstream (a subset of what the session's client declared). */
+  readonly capabilities: () => Record<string, unknown>;
   /** Extra headers for remote upstreams (never the client's own credential: THREATS CD-1). */
   readonly maxLineBytes: number;
   readonly onStderr?: (server: string, chunk: string) => void;
@@ -85,7 +87,11 @@ export class UpstreamSlot {
         },
         this.#deps.logger,
       );
-      await conn.connect(this.#deps.clientInfo, Math.min(config.timeoutMs, 30_000));
+      await conn.connect(
+        this.#deps.clientInfo,
+        this.#deps.capabilities(),
+        Math.min(config.timeoutMs, 30_000),
+      );
       this.#conn = conn;
       this.#failures = 0;
       this.generation++;

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { wardenVersion } from '../gateway/index.ts';
+import { reportError, EXIT } from './output.ts';
+import { register as init } from './commands/init.ts';
+import { register as gateway } from './commands/gateway.ts';
+import { register as agent } from './commands/agent.ts';
+import { register as policy } from './commands/policy.ts';
+import { register as audit } from './commands/audit.ts';
+import { register as connect } from './commands/connect.ts';
+
+/** Builds the `warden` program; exported for tests. */
+export function buildProgram(): Command {
+  const program = new Command('warden')
+    .description(
+      'Warden: the security layer around AI agents (MCP gateway, policy, audit, sandboxes, identities, secrets)',
+    )
+    .version(wardenVersion())
+    .option('-c, --config <file>', 'the configuration file', 'warden.yaml')
+    .option('--data-dir <dir>', 'override data_dir from the configuration')
+    .option('--json', 'machine-readable output on stdout')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const r of [init, gateway, connect, agent, policy, audit]) r(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    return reportError(e, argv.includes('--json'));
+  }
+}
+
+process.exitCode = await main(process.argv);
