@@ -90,7 +90,8 @@ export class Monitor {
     const state = this.#state(e, false);
     const s = state.session;
     if (e.trust === 'untrusted' || e.trust === 'suspicious') {
-      taintSession(s, e.method === 'egress' ? `egress:${e.egressHost ?? '?'}` : toolKey(e), e.seq);
+      const origin = e.method === 'egress' ? `egress:${e.egressHost ?? '?'}` : toolKey(e);
+      taintSession(s, origin, e.seq, e.trust === 'suspicious');
     }
     const out = this.#run(POST_DETECTORS, e, b, state);
     if (e.decision !== 'deny') {
@@ -102,8 +103,8 @@ export class Monitor {
   }
 
   /** Marks a session as having received untrusted content outside a tool result (e.g. an inter-agent message). */
-  markUntrusted(session: string, agent: string, origin: string, seq?: number): void {
-    taintSession(this.#session(session, agent), origin, seq);
+  markUntrusted(session: string, agent: string, origin: string, seq?: number, suspicious = false): void {
+    taintSession(this.#session(session, agent), origin, seq, suspicious);
   }
 
   /** The session's taint, for the policy engine's `context.taint`. */

@@ -59,6 +59,13 @@ const detectors = z.strictObject({
       sensitiveTools: z.array(z.string().min(1)).default([]),
       /** Also treat tools annotated destructive or open-world as sensitive. */
       useAnnotations: z.boolean().default(true),
+      /**
+       * strict: any sensitive call after untrusted content alerts. Otherwise only when the content
+       * was flagged by the injection detector or the call's arguments leave the agent's history
+       * (new host, path prefix or value of a small closed set); the taint-aware Cedar policy is
+       * the hard control either way.
+       */
+      strict: z.boolean().default(false),
     })
     .prefault({}),
   drift: z

@@ -6,6 +6,8 @@ export interface SessionState {
   readonly session: string;
   readonly agent: string;
   untrusted: boolean;
+  /** True once content the injection detector flagged (trust `suspicious`) entered the session. */
+  suspicious: boolean;
   /** Origins of the untrusted content read, e.g. `web/fetch`, `agent:planner` (capped). */
   labels: string[];
   /** Audit seqs of the reads that tainted the session (capped). */
@@ -17,22 +19,26 @@ export interface SessionState {
 /** The taint the policy engine receives as `context.taint`. */
 export interface SessionTaint {
   readonly untrusted: boolean;
+  readonly suspicious: boolean;
   readonly labels: readonly string[];
 }
 
 export const MAX_LABELS = 16;
 
 export function newSessionState(session: string, agent: string): SessionState {
-  return { session, agent, untrusted: false, labels: [], taintSeqs: [] };
+  return { session, agent, untrusted: false, suspicious: false, labels: [], taintSeqs: [] };
 }
 
 /** Marks the session as having read untrusted content from `origin` (evidence: `seq`). */
-export function taintSession(s: SessionState, origin: string, seq?: number): void {
+export function taintSession(s: SessionState, origin: string, seq?: number, suspicious = false): void {
   s.untrusted = true;
+  if (suspicious) s.suspicious = true;
   if (!s.labels.includes(origin) && s.labels.length < MAX_LABELS) s.labels.push(origin);
   if (seq !== undefined && s.taintSeqs.length < MAX_LABELS) s.taintSeqs.push(seq);
 }
 
 export function sessionTaint(s: SessionState | undefined): SessionTaint {
-  return s ? { untrusted: s.untrusted, labels: [...s.labels] } : { untrusted: false, labels: [] };
+  return s
+    ? { untrusted: s.untrusted, suspicious: s.suspicious, labels: [...s.labels] }
+    : { untrusted: false, suspicious: false, labels: [] };
 }

@@ -1,22 +1,31 @@
 /**
  * Toxic flow (THREATS PI-3): the session has read untrusted content and now calls a sensitive
- * or outbound tool. Sensitive = a configured `server/tool` glob, or (with annotations) a tool
+ * or outbound tool (see the `strict` option for when that alone alerts). Sensitive = a configured `server/tool` glob, or (with annotations) a tool
  * that is not read-only and is destructive or open-world.
  */
-import { toolKey } from '../baseline.ts';
+import { isLearning, toolKey } from '../baseline.ts';
+import { novelArgument } from './novelty.ts';
 import type { MonitorConfig } from '../schema.ts';
 import type { MonitorEvent } from '../types.ts';
 import type { Detector } from './types.ts';
 import { seqs } from './types.ts';
 
-export const toxicFlow: Detector = (e, _b, s, c) => {
+export const toxicFlow: Detector = (e, b, s, c) => {
   if (e.tool === undefined || e.method === 'egress' || !s.session.untrusted) return null;
   if (!isSensitiveTool(e, c)) return null;
   const key = toolKey(e);
+  let why: string;
+  if (s.session.suspicious) why = 'content flagged as a prompt injection';
+  else if (c.detectors['toxic-flow'].strict) why = 'untrusted content';
+  else {
+    const novel = isLearning(b, c.learning, e.time) ? null : novelArgument(e, b, c.detectors['out-of-scope']);
+    if (novel === null) return null;
+    why = `untrusted content, with ${novel} outside its history`;
+  }
   return {
     detector: 'toxic-flow',
     severity: 'high',
-    message: `session read untrusted content (${s.session.labels.join(', ')}) and then called sensitive tool ${key}`,
+    message: `session read ${why} (${s.session.labels.join(', ')}) and then called sensitive tool ${key}`,
     dedupKey: `toxic-flow:${e.agent}:${e.session ?? ''}:${key}`,
     auditSeqs: seqs(s.session.taintSeqs, e.seq),
   };

@@ -90,7 +90,12 @@ export function underPath(path: string, root: string): boolean {
 
 type ScopeCfg = MonitorConfig['detectors']['out-of-scope'];
 
-function pathNovel(path: string, p: ParamProfile | undefined, b: AgentBaseline, cfg: ScopeCfg): boolean {
+export function pathNovel(
+  path: string,
+  p: ParamProfile | undefined,
+  b: AgentBaseline,
+  cfg: ScopeCfg,
+): boolean {
   const depth = Math.min(cfg.depth + (isSensitivePath(path) ? 1 : 0), path.split('/').length - 1);
   const prefix = pathPrefix(path, depth);
   if (p && p.prefixes[prefix]) return false;
@@ -105,7 +110,12 @@ function pathNovel(path: string, p: ParamProfile | undefined, b: AgentBaseline, 
   return obs >= cfg.minSamples;
 }
 
-function hostNovel(host: string, p: ParamProfile | undefined, b: AgentBaseline, cfg: ScopeCfg): boolean {
+export function hostNovel(
+  host: string,
+  p: ParamProfile | undefined,
+  b: AgentBaseline,
+  cfg: ScopeCfg,
+): boolean {
   if (p && p.hosts[host]) return false;
   if (p && Object.keys(p.hosts).length >= cfg.openEnded) return false;
   if (b.egressHosts[host]) return false;
@@ -117,6 +127,23 @@ function hostNovel(host: string, p: ParamProfile | undefined, b: AgentBaseline, 
     }
   }
   return obs >= cfg.minSamples;
+}
+
+/**
+ * The first argument of `e` outside the agent's history (a path prefix, a host, or a value of a
+ * small closed value set), or null. Used by the toxic-flow detector.
+ */
+export function novelArgument(e: MonitorEvent, b: AgentBaseline, cfg: ScopeCfg): string | null {
+  const tool = b.tools[toolKey(e)];
+  for (const f of argFeatures(e.args)) {
+    const p = tool?.params[f.param];
+    if (f.path !== undefined && pathNovel(f.path, p, b, cfg)) return f.path;
+    if (f.host !== undefined && hostNovel(f.host, p, b, cfg)) return f.host;
+    if (f.value !== undefined && p && !p.valuesOverflow && p.n >= cfg.minSamples && !(f.value in p.values)) {
+      return `${f.param}=${f.value}`;
+    }
+  }
+  return null;
 }
 
 function distinctAtDepth(prefixes: Readonly<Record<string, number>>, depth: number): number {

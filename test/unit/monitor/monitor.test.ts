@@ -83,8 +83,8 @@ describe('Monitor', () => {
     assert.equal(later.alerts.length, 0, 'learned after the first call went through');
   });
 
-  it('[PI-3] flags a sensitive tool called after the session read untrusted content', () => {
-    const m = trained({ detectors: { 'toxic-flow': { sensitiveTools: ['mail/*'] } } });
+  it('[PI-3] flags a sensitive tool called after the session read untrusted content (strict)', () => {
+    const m = trained({ detectors: { 'toxic-flow': { sensitiveTools: ['mail/*'], strict: true } } });
     const fetch = call('fetch', { url: 'https://news.example/a' }, AFTER, {
       server: 'web',
       trust: 'untrusted',
@@ -93,7 +93,7 @@ describe('Monitor', () => {
     });
     m.pre(fetch);
     m.post(fetch);
-    assert.deepEqual(m.taint('sx'), { untrusted: true, labels: ['web/fetch'] });
+    assert.deepEqual(m.taint('sx'), { untrusted: true, suspicious: false, labels: ['web/fetch'] });
     const send = call('send', { to: 'bob@corp.example' }, AFTER + 5000, {
       server: 'mail',
       seq: 51,
@@ -105,7 +105,7 @@ describe('Monitor', () => {
   });
 
   it('[PI-3] does not flag the same sensitive tool in a session without untrusted content (twin)', () => {
-    const m = trained({ detectors: { 'toxic-flow': { sensitiveTools: ['mail/*'] } } });
+    const m = trained({ detectors: { 'toxic-flow': { sensitiveTools: ['mail/*'], strict: true } } });
     const read = call('read_file', { path: '/work/repo/src/f1.ts' }, AFTER, {
       session: 'sy',
       trust: 'trusted',
@@ -113,11 +113,11 @@ describe('Monitor', () => {
     run(m, read);
     const send = call('send', { to: 'bob@corp.example' }, AFTER + 5000, { server: 'mail', session: 'sy' });
     assert.equal(m.pre(send).alerts.filter((a) => a.detector === 'toxic-flow').length, 0);
-    assert.deepEqual(m.taint('sy'), { untrusted: false, labels: [] });
+    assert.deepEqual(m.taint('sy'), { untrusted: false, suspicious: false, labels: [] });
   });
 
   it('[PI-3] treats a not-read-only open-world tool as sensitive from its annotations', () => {
-    const m = trained({ detectors: { 'toxic-flow': { mode: 'block' } } });
+    const m = trained({ detectors: { 'toxic-flow': { mode: 'block', strict: true } } });
     m.markUntrusted('sz', 'agent-a', 'agent:planner', 7);
     const post = call('create_issue', { body: 'x' }, AFTER, {
       server: 'gh',
@@ -131,6 +131,29 @@ describe('Monitor', () => {
       annotations: { readOnlyHint: true, openWorldHint: true },
     });
     assert.equal(m.pre(fetch).block, undefined);
+  });
+
+  it('[PI-3] by default flags a tainted sensitive call only when flagged content or out-of-history arguments are involved', () => {
+    const m = trained({
+      detectors: {
+        'toxic-flow': { sensitiveTools: ['fs/write_file'] },
+        'out-of-scope': { mode: 'off' },
+        'first-tool': { mode: 'off' },
+      },
+    });
+    for (let i = 0; i < 30; i++)
+      run(m, call('write_file', { path: `/work/repo/src/f${i}.ts` }, AFTER + i, { session: 'warm' }));
+    m.markUntrusted('t1', 'agent-a', 'web/fetch');
+    const inScope = call('write_file', { path: '/work/repo/src/x.ts' }, AFTER + 100, { session: 't1' });
+    assert.equal(m.pre(inScope).alerts.length, 0);
+    const outOfScope = call('write_file', { path: '/home/u/.bashrc' }, AFTER + 101, { session: 't1' });
+    assert.equal(m.pre(outOfScope).alerts[0]?.detector, 'toxic-flow');
+    m.markUntrusted('t2', 'agent-a', 'web/fetch', 9, true);
+    assert.equal(
+      m.pre(call('write_file', { path: '/work/repo/src/y.ts' }, AFTER + 102, { session: 't2' })).alerts[0]
+        ?.detector,
+      'toxic-flow',
+    );
   });
 
   it('[EX-5] flags a path outside the agent history and a recipient domain never seen', () => {
