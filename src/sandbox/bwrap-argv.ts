@@ -42,6 +42,8 @@ export interface BwrapPlan {
   readonly cwd?: string | undefined;
   /** Host directory bound as the workspace (the copy for `copy` mode). */
   readonly workspaceHostPath?: string | undefined;
+  /** Workspace-relative protected paths that exist (bound read-only over the workspace). */
+  readonly protectedExisting?: readonly string[] | undefined;
   /** Host directory with relay.cjs, proxy-preload.cjs, passwd, group, hosts. */
   readonly assetsDir: string;
   readonly egress?: EgressMount | undefined;
@@ -103,7 +105,12 @@ function assetMounts(plan: BwrapPlan): string[] {
 function workspaceMounts(plan: BwrapPlan): string[] {
   const ws = plan.profile.workspace;
   if (ws.mode === 'none' || plan.workspaceHostPath === undefined) return [];
-  return ['--bind', plan.workspaceHostPath, ws.target ?? WORKSPACE_TARGET];
+  const target = ws.target ?? WORKSPACE_TARGET;
+  const out = ['--bind', plan.workspaceHostPath, target];
+  for (const rel of plan.protectedExisting ?? []) {
+    out.push('--ro-bind', posix.join(plan.workspaceHostPath, rel), posix.join(target, rel));
+  }
+  return out;
 }
 
 function envArgs(env: Readonly<Record<string, string>>): string[] {

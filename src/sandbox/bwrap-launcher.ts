@@ -14,6 +14,8 @@ import { sandboxEnv } from './sandbox-env.ts';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp/bpf.ts';
 import { startSandbox } from './sandbox-instance.ts';
 import type { EgressEvent } from './egress/proxy.ts';
+import type { Resolver } from './egress/decide.ts';
+import type { QuarantineEvent } from './protected-paths.ts';
 import { compileEgressRules } from './egress/host-rules.ts';
 
 export const INSTALL_HINT =
@@ -23,6 +25,12 @@ export interface BwrapLauncherOptions {
   readonly profile?: Partial<SandboxProfile> | undefined;
   /** Receives every egress decision (allowed or refused); the gateway writes them to the audit log. */
   readonly onEgress?: ((e: EgressEvent) => void) | undefined;
+  /** Told when the program created a protected workspace path (renamed away after exit, SX-11). */
+  readonly onQuarantine?: ((e: QuarantineEvent) => void) | undefined;
+  /** Name resolution for the egress proxy (default: the system resolver). */
+  readonly resolve?: Resolver | undefined;
+  /** DLP hook for plain-HTTP URLs through the proxy (EX-2); return a reason to refuse. */
+  readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
   readonly bwrapPath?: string | undefined;
   readonly setprivPath?: string | undefined;
   /** Base directory for per-sandbox state (proxy sockets, copies). Default os.tmpdir(). */
@@ -140,6 +148,9 @@ export class BwrapLauncher implements Launcher {
       setprivPath: this.setprivPath,
       stateDir: this.options.stateDir,
       onEgress: this.options.onEgress,
+      onQuarantine: this.options.onQuarantine,
+      resolve: this.options.resolve,
+      inspectUrl: this.options.inspectUrl,
       env: sandboxEnv(spec.env, p, p.egress.allowHosts.length > 0),
       seccomp: p.seccomp && arch ? buildSeccompFilter(arch) : undefined,
       nodePath: process.execPath,

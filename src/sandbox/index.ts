@@ -44,3 +44,6 @@ export { runToEnd } from './probe-run.ts';
 export type { ProbeResult } from './probe-run.ts';
 export { runSandboxed, payloadPid, FORWARDED_SIGNALS } from './run.ts';
 export type { RunOptions, RunResult } from './run.ts';
+export { existingProtected, quarantineCreated } from './protected-paths.ts';
+export type { QuarantineEvent } from './protected-paths.ts';
+export { DEFAULT_PROTECTED_PATHS } from './profile.ts';

@@ -40,6 +40,11 @@ export interface SandboxProfile {
   readonly egress: EgressSpec;
   /** Extra environment given to the program (merged over the LaunchSpec's). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Workspace-relative paths the program may not write (SX-11: files a host tool later executes).
+   * Existing ones are bound read-only; ones the program creates are quarantined after it exits.
+   */
+  readonly protectedPaths: readonly string[];
   readonly seccomp: boolean;
   /** Whether a sandbox without cgroup limits may run. Default `best-effort`. */
   readonly cgroups: CgroupRequirement;
@@ -57,12 +62,29 @@ export const DEFAULT_TMP_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SANDBOX_UID = 65534;
 export const WORKSPACE_TARGET = '/workspace';
 
+/** Files and directories that host tools execute or trust (git hooks, editor and agent config). */
+export const DEFAULT_PROTECTED_PATHS: readonly string[] = [
+  '.git/hooks',
+  '.git/config',
+  '.gitmodules',
+  '.mcp.json',
+  '.claude',
+  '.vscode',
+  '.idea',
+  '.envrc',
+  '.bashrc',
+  '.profile',
+  '.zshrc',
+  'pyvenv.cfg',
+];
+
 export const DEFAULT_PROFILE: SandboxProfile = Object.freeze<SandboxProfile>({
   workspace: { mode: 'none' },
   readOnlyPaths: [],
   limits: { memoryBytes: 512 * 1024 * 1024, pids: 256, cpus: 1, tmpBytes: DEFAULT_TMP_BYTES },
   egress: { allowHosts: [], allowPorts: [] },
   env: {},
+  protectedPaths: DEFAULT_PROTECTED_PATHS,
   seccomp: true,
   cgroups: 'best-effort',
   newSession: true,

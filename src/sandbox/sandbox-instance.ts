@@ -15,7 +15,10 @@ import { prepareWorkspace } from './workspace.ts';
 import type { PreparedWorkspace } from './workspace.ts';
 import { startEgressProxy } from './egress/proxy.ts';
 import type { EgressEvent, EgressProxy } from './egress/proxy.ts';
+import type { Resolver } from './egress/decide.ts';
 import { stopGroup } from './plain-launcher.ts';
+import { existingProtected, quarantineCreated } from './protected-paths.ts';
+import type { QuarantineEvent } from './protected-paths.ts';
 
 export interface SandboxContext {
   readonly id: string;
@@ -31,19 +34,32 @@ export interface SandboxContext {
   readonly env: Readonly<Record<string, string>>;
   readonly seccomp?: Buffer | undefined;
   readonly nodePath: string;
+  readonly onQuarantine?: ((e: QuarantineEvent) => void) | undefined;
+  readonly resolve?: Resolver | undefined;
+  readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
 }
 
 export type SandboxedProcess = LaunchedProcess & { readonly sandboxId: string };
 
 interface Resources {
   dir: string;
+  protectedBefore?: string[];
   workspace?: PreparedWorkspace;
   proxy?: EgressProxy;
   cgroup?: SandboxCgroup;
 }
 
-async function release(r: Resources): Promise<void> {
+async function release(ctx: SandboxContext, r: Resources): Promise<void> {
   await r.cgroup?.destroy();
+  const ws = r.workspace?.hostPath;
+  if (ws && r.protectedBefore && ctx.profile.workspace.mode === 'bind') {
+    try {
+      for (const e of quarantineCreated(ws, ctx.profile.protectedPaths, r.protectedBefore, ctx.id))
+        ctx.onQuarantine?.(e);
+    } catch {
+      // best effort: a rename failure leaves the file for the operator (reported by doctor)
+    }
+  }
   await r.proxy?.close();
   r.workspace?.dispose();
   rmSync(r.dir, { recursive: true, force: true });
@@ -52,6 +68,8 @@ async function release(r: Resources): Promise<void> {
 async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
   const owner = ctx.facts.root ? ctx.identity : undefined;
   r.workspace = prepareWorkspace(ctx.profile.workspace, owner);
+  if (r.workspace.hostPath)
+    r.protectedBefore = existingProtected(r.workspace.hostPath, ctx.profile.protectedPaths);
   if (ctx.profile.egress.allowHosts.length > 0) {
     const socketPath = join(r.dir, 'proxy.sock');
     r.proxy = await startEgressProxy({
@@ -60,6 +78,8 @@ async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
       allowHosts: ctx.profile.egress.allowHosts,
       allowPorts: ctx.profile.egress.allowPorts,
       onDecision: ctx.onEgress,
+      resolve: ctx.resolve,
+      inspectUrl: ctx.inspectUrl,
     });
     chmodSync(socketPath, 0o600);
     if (owner) chownSync(socketPath, owner.uid, owner.gid);
@@ -85,6 +105,7 @@ function argvFor(ctx: SandboxContext, r: Resources): string[] {
     env: ctx.env,
     cwd: ctx.spec.cwd,
     workspaceHostPath: r.workspace?.hostPath,
+    protectedExisting: r.protectedBefore,
     assetsDir: writeAssetsDir(ctx.identity.uid, ctx.identity.gid, r.dir),
     egress: r.proxy
       ? { socketPath: r.proxy.socketPath, undiciDir: ctx.facts.undiciDir, nodePath: ctx.nodePath }
@@ -114,7 +135,7 @@ export async function startSandbox(ctx: SandboxContext): Promise<SandboxedProces
       stdio: ctx.stdio,
     });
   } catch (e) {
-    await release(r);
+    await release(ctx, r);
     throw e;
   }
   const exited = new Promise<ExitStatus>((resolve) => {
@@ -124,7 +145,7 @@ export async function startSandbox(ctx: SandboxContext): Promise<SandboxedProces
     child.once(
       'close',
       () =>
-        void release(r).then(
+        void release(ctx, r).then(
           () => resolve(status),
           () => resolve(status),
         ),
