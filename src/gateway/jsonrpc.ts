@@ -87,8 +87,6 @@ function rawIdOf(v: unknown): RawId | undefined {
   return typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : undefined;
 }
 
-const METHOD = /^[a-zA-Z][a-zA-Z0-9_/.-]*$/;
-
 /** Validates one JSON-RPC message shape (RPC-2..RPC-5, RPC-8, RPC-9). */
 export function classify(v: unknown, rawId: RawId | undefined): RpcMessage | RpcFailure {
   const invalid = (message: string, id: RawId = 'null'): RpcFailure => ({
@@ -116,8 +114,9 @@ export function classify(v: unknown, rawId: RawId | undefined): RpcMessage | Rpc
   const echo = idText ?? 'null';
   if (m.jsonrpc !== '2.0') return invalid('jsonrpc must be the string "2.0"', echo);
   if ('method' in m) {
-    if (typeof m.method !== 'string' || !METHOD.test(m.method))
-      return invalid('method must be a method name', echo);
+    // Any string is a method name here; unknown names (including case and whitespace variants)
+    // get -32601 from the dispatcher and are never normalized into a known one (RPC-8).
+    if (typeof m.method !== 'string') return invalid('method must be a string', echo);
     const params = m.params;
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
       return invalid('params must be an object', echo);
