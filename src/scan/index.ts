@@ -1,6 +1,6 @@
 export { ScanError } from './errors.ts';
 export type { ScanErrorCode } from './errors.ts';
-export { validateToolName, nameSkeleton, findCollisions, TOOL_NAME_MAX } from './names.ts';
+export { validateToolName, nameSkeleton, collisionKeys, findCollisions, TOOL_NAME_MAX } from './names.ts';
 export type { ToolNameErrorCode, Collision, CollisionReason } from './names.ts';
 export { confusableSources } from './confusables.ts';
 export {

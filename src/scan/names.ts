@@ -79,6 +79,14 @@ function visualSkeleton(name: string): string {
   return foldSeparators(mapConfusables(fold(mapConfusables(stripInvisible(name)))));
 }
 
+/**
+ * Every key under which two names collide as confusables (the case-folded skeleton and the
+ * case-preserving visual skeleton). For incremental checks: keep a map per key.
+ */
+export function collisionKeys(name: string): readonly string[] {
+  return [nameSkeleton(name), visualSkeleton(name)];
+}
+
 export type CollisionReason = 'exact' | 'case' | 'confusable';
 export interface Collision {
   readonly a: string;

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  collisionKeys,
   confusableSources,
   findCollisions,
   nameSkeleton,
@@ -226,5 +227,15 @@ describe('findCollisions', () => {
   it('stays linear when many names collide', () => {
     const names = Array.from({ length: 2000 }, () => 'same');
     assert.equal(findCollisions(names).length, 1999);
+  });
+});
+
+describe('collisionKeys', () => {
+  it('[SH-3] shares a key between paypal and paypaI (capital I), which nameSkeleton alone separates', () => {
+    const a = collisionKeys('paypal');
+    const b = collisionKeys('paypaI');
+    assert.notEqual(nameSkeleton('paypal'), nameSkeleton('paypaI'));
+    assert.ok(a.some((k) => b.includes(k)));
+    assert.ok(!collisionKeys('paypal').some((k) => collisionKeys('paypad').includes(k)));
   });
 });

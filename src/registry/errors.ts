@@ -1,0 +1,13 @@
+import { AppError } from '../core/index.ts';
+
+export type RegistryErrorCode =
+  | 'ERR_PIN_NOT_FOUND'
+  | 'ERR_PIN_HASH_MISMATCH'
+  | 'ERR_CATALOG_INVALID'
+  | 'ERR_CATALOG_SIGNATURE'
+  | 'ERR_CATALOG_KEY'
+  | 'ERR_PACKAGE_SPEC'
+  | 'ERR_NPM_METADATA'
+  | 'ERR_INTEGRITY_MISMATCH';
+
+export class RegistryError extends AppError<RegistryErrorCode> {}

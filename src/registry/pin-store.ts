@@ -1,0 +1,260 @@
+/**
+ * Pins over the store port (RP-1, RP-2, RP-3). One row per (server, tool) holds the approved
+ * definition and hash and the definition last seen, so a change is blocked and can be shown
+ * as a diff before approval. Tables are prefixed `registry_`.
+ */
+import { systemClock } from '../core/index.ts';
+import type { Clock } from '../core/index.ts';
+import { migrate } from '../store/index.ts';
+import type { SqlClient } from '../store/index.ts';
+import { definitionDiff } from './diff.ts';
+import { RegistryError } from './errors.ts';
+import { REGISTRY_MIGRATIONS } from './migrations.ts';
+import { pinHash, pinnedView } from './pin.ts';
+import { clearFlags, observeList, openFlags } from './split-view.ts';
+import type { ObserveResult, SplitFlag } from './split-view.ts';
+
+/** What happens to a tool seen for the first time. */
+export type FirstSight = 'trust' | 'hold';
+export type PinStatus = 'ok' | 'changed' | 'new' | 'pending' | 'rejected';
+export type StoredStatus = 'trusted' | 'pending' | 'rejected';
+
+export interface PinCheck {
+  readonly tool: string;
+  /** ok: matches the pin · new: first sight, pinned now · changed: differs from the pin · pending: awaiting approval · rejected */
+  readonly status: PinStatus;
+  readonly oldHash?: string;
+  readonly newHash: string;
+}
+
+/** Only `ok` and `new` (trusted on first sight) may be called. */
+export function isCallable(status: PinStatus): boolean {
+  return status === 'ok' || status === 'new';
+}
+
+export interface PinRecord {
+  readonly server: string;
+  readonly tool: string;
+  readonly status: StoredStatus;
+  readonly approvedHash: string | null;
+  readonly seenHash: string;
+  /** True when the last seen definition differs from the approved one. */
+  readonly changed: boolean;
+  readonly decidedBy: string | null;
+  readonly firstSeen: number;
+  readonly updatedAt: number;
+}
+
+type Row = {
+  server: string;
+  tool: string;
+  status: StoredStatus;
+  approved_hash: string | null;
+  approved_def: string | null;
+  seen_hash: string;
+  seen_def: string;
+  decided_by: string | null;
+  first_seen: number | string;
+  updated_at: number | string;
+};
+
+function toRecord(r: Row): PinRecord {
+  return {
+    server: r.server,
+    tool: r.tool,
+    status: r.status,
+    approvedHash: r.approved_hash,
+    seenHash: r.seen_hash,
+    changed: r.approved_hash !== null && r.approved_hash !== r.seen_hash,
+    decidedBy: r.decided_by,
+    firstSeen: Number(r.first_seen),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function statusOf(row: Row, hash: string): PinCheck {
+  const old = row.approved_hash ?? undefined;
+  switch (row.status) {
+    case 'rejected':
+      return { tool: row.tool, status: 'rejected', newHash: hash, ...(old ? { oldHash: old } : {}) };
+    case 'pending':
+      return { tool: row.tool, status: 'pending', newHash: hash, ...(old ? { oldHash: old } : {}) };
+    case 'trusted':
+      return row.approved_hash === hash
+        ? { tool: row.tool, status: 'ok', newHash: hash }
+        : { tool: row.tool, status: 'changed', oldHash: row.approved_hash!, newHash: hash };
+  }
+}
+
+const COLS =
+  'server, tool, status, approved_hash, approved_def, seen_hash, seen_def, decided_by, first_seen, updated_at';
+
+export class PinStore {
+  private readonly db: SqlClient;
+  private readonly clock: Clock;
+
+  private constructor(db: SqlClient, clock: Clock) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /** Applies the registry migrations and returns a store. */
+  static async open(db: SqlClient, opts: { clock?: Clock } = {}): Promise<PinStore> {
+    await migrate(db, 'registry', REGISTRY_MIGRATIONS);
+    return new PinStore(db, opts.clock ?? systemClock);
+  }
+
+  get sql(): SqlClient {
+    return this.db;
+  }
+
+  get now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * Compares a server's current tool list with the pins, recording what was seen.
+   * First sight: `trust` pins the definition at once (status `new`, callable); `hold` stores it
+   * as `pending` until approved. Use `hold` for tools announced by `list_changed` (RP-2).
+   * Definitions without a string name are skipped (the gateway rejects them earlier).
+   */
+  async check(
+    server: string,
+    defs: readonly Readonly<Record<string, unknown>>[],
+    opts: { firstSight: FirstSight },
+  ): Promise<PinCheck[]> {
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ?`, [server]);
+      const byTool = new Map(rows.map((r) => [r.tool, r]));
+      const out: PinCheck[] = [];
+      for (const def of defs) {
+        const tool = def['name'];
+        if (typeof tool !== 'string') continue;
+        const hash = pinHash(def);
+        const json = JSON.stringify(pinnedView(def));
+        const row = byTool.get(tool);
+        if (row === undefined) {
+          const trusted = opts.firstSight === 'trust';
+          await tx.run(
+            `INSERT INTO registry_pins (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO NOTHING`,
+            [
+              server,
+              tool,
+              trusted ? 'trusted' : 'pending',
+              trusted ? hash : null,
+              trusted ? json : null,
+              hash,
+              json,
+              trusted ? 'first-sight' : null,
+              now,
+              now,
+            ],
+          );
+          out.push({ tool, status: trusted ? 'new' : 'pending', newHash: hash });
+          continue;
+        }
+        if (row.seen_hash !== hash) {
+          await tx.run(
+            'UPDATE registry_pins SET seen_hash = ?, seen_def = ?, updated_at = ? WHERE server = ? AND tool = ?',
+            [hash, json, now, server, tool],
+          );
+        }
+        out.push(statusOf(row, hash));
+      }
+      return out;
+    });
+  }
+
+  private async row(server: string, tool: string): Promise<Row> {
+    const rows = await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ? AND tool = ?`, [
+      server,
+      tool,
+    ]);
+    const row = rows[0];
+    if (row === undefined)
+      throw new RegistryError('ERR_PIN_NOT_FOUND', `no pin for ${server}.${tool}`, { server, tool });
+    return row;
+  }
+
+  /**
+   * Approves the definition last seen, identified by its hash (the one `diff` showed), so a
+   * definition that changed between review and approval is not approved by accident.
+   */
+  async approve(server: string, tool: string, hash: string, by = 'operator'): Promise<void> {
+    const row = await this.row(server, tool);
+    if (row.seen_hash !== hash) {
+      throw new RegistryError(
+        'ERR_PIN_HASH_MISMATCH',
+        `${server}.${tool} is now ${row.seen_hash}, not ${hash}; review the diff again`,
+        { server, tool, seen: row.seen_hash },
+      );
+    }
+    const res = await this.db.run(
+      "UPDATE registry_pins SET status = 'trusted', approved_hash = seen_hash, approved_def = seen_def, decided_by = ?, updated_at = ? WHERE server = ? AND tool = ? AND seen_hash = ?",
+      [by, this.clock.now(), server, tool, hash],
+    );
+    if (res.changes !== 1) {
+      throw new RegistryError(
+        'ERR_PIN_HASH_MISMATCH',
+        `${server}.${tool} changed during approval; review the diff again`,
+        { server, tool },
+      );
+    }
+  }
+
+  /** Rejects the tool: it stays blocked, whatever it becomes, until approved. */
+  async reject(server: string, tool: string, by = 'operator'): Promise<void> {
+    await this.row(server, tool);
+    await this.db.run(
+      "UPDATE registry_pins SET status = 'rejected', decided_by = ?, updated_at = ? WHERE server = ? AND tool = ?",
+      [by, this.clock.now(), server, tool],
+    );
+  }
+
+  async list(server?: string): Promise<PinRecord[]> {
+    const rows =
+      server === undefined
+        ? await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins ORDER BY server, tool`)
+        : await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ? ORDER BY tool`, [
+            server,
+          ]);
+    return rows.map(toRecord);
+  }
+
+  /** Readable diff of the approved definition (or nothing) against the one last seen. */
+  async diff(server: string, tool: string): Promise<string> {
+    const r = await this.row(server, tool);
+    const parse = (s: string | null): unknown => (s === null ? undefined : (JSON.parse(s) as unknown));
+    return definitionDiff(
+      `${server}.${tool}`,
+      r.approved_hash,
+      parse(r.approved_def),
+      r.seen_hash,
+      parse(r.seen_def),
+    );
+  }
+
+  /**
+   * Records that `callerId` received the list with hash `listHash` (see `listHash()`), RP-3.
+   * Pass `listChanged: true` for the first listing after a `list_changed` notification.
+   */
+  observe(
+    server: string,
+    listHashValue: string,
+    callerId: string,
+    opts: { listChanged?: boolean } = {},
+  ): Promise<ObserveResult> {
+    return observeList(this.db, this.clock, server, listHashValue, callerId, opts.listChanged ?? false);
+  }
+
+  /** Open split-view flags (all servers, or one). */
+  flags(server?: string): Promise<SplitFlag[]> {
+    return openFlags(this.db, server);
+  }
+
+  /** Clears a server's flags; `acceptHash` makes that list the expected one from now on. */
+  clearFlags(server: string, acceptHash?: string): Promise<number> {
+    return clearFlags(this.db, this.clock, server, acceptHash);
+  }
+}
