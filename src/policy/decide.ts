@@ -51,7 +51,10 @@ export function decide(
     action: uid('Action', req.action),
     resource: resourceUid(req.resource),
     context,
-    entities: [principalEntity(req.principal), resourceEntity(req.resource)],
+    entities: [
+      principalEntity(req.principal, part.principalAttrs),
+      resourceEntity(req.resource, part.resourceAttrs),
+    ],
     preparsedPolicySetId: part.setId,
   });
   if (answer.type === 'failure') {
@@ -123,7 +126,7 @@ export function visible(
     action: uid('Action', action),
     resource: resourceUid(resource),
     context: built.context,
-    entities: [principalEntity(principal), resourceEntity(resource)],
+    entities: [principalEntity(principal, part.principalAttrs), resourceEntity(resource, part.resourceAttrs)],
     policies: { staticPolicies: Object.fromEntries(part.policies.map((p) => [p.id, p.text])) },
   });
   if (answer.type === 'failure') return false;

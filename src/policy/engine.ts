@@ -26,7 +26,11 @@ export interface PolicyEngineOptions {
 interface State {
   readonly set: CompiledSet;
   readonly partitions: Partitioner;
+  /** isVisible answers for this set; partial evaluation is not pre-parsed and costs ~0.5 ms. */
+  readonly visibility: Map<string, boolean>;
 }
+
+const MAX_VISIBILITY_CACHE = 10_000;
 
 export class PolicyEngine {
   readonly #dir: string | undefined;
@@ -55,7 +59,7 @@ export class PolicyEngine {
   }
 
   static #stateFor(set: CompiledSet): State {
-    return { set, partitions: new Partitioner(set) };
+    return { set, partitions: new Partitioner(set), visibility: new Map() };
   }
 
   /** `sha256:<hex>` of the canonical policy set; goes into audit records. */
@@ -87,9 +91,17 @@ export class PolicyEngine {
    */
   isVisible(principal: PolicyPrincipal, resource: PolicyResource, context?: VisibilityContext): boolean {
     const action = ACTION_FOR_KIND[resource.kind];
-    const { partitions } = this.#state;
+    const { partitions, visibility } = this.#state;
+    const key = visibilityKey(principal, resource, context);
+    const cached = key === undefined ? undefined : visibility.get(key);
+    if (cached !== undefined) return cached;
     const part = partitions.get(action, resourceUid(resource), resource.server);
-    return visible(part, principal, action, resource, context);
+    const answer = visible(part, principal, action, resource, context);
+    if (key !== undefined) {
+      if (visibility.size >= MAX_VISIBILITY_CACHE) visibility.clear();
+      visibility.set(key, answer);
+    }
+    return answer;
   }
 
   /** Re-reads the directory; on any failure keeps the current set and logs why. */
@@ -149,5 +161,32 @@ export class PolicyEngine {
     this.#logger.info('policy set loaded', { version: set.version, policies: set.policies.length });
     for (const w of set.warnings) this.#logger.warn('policy validation warning', { warning: w });
     if (set.policies.length === 0) this.#logger.warn('policy set is empty: every request is denied');
+  }
+}
+
+/**
+ * Cache key for isVisible; `now` counts to the minute (listing is not the security boundary:
+ * every call is authorized exactly). Undefined (no caching) when the context cannot be keyed.
+ */
+function visibilityKey(
+  p: PolicyPrincipal,
+  r: PolicyResource,
+  ctx: VisibilityContext | undefined,
+): string | undefined {
+  try {
+    const minute = ctx?.now === undefined ? null : Math.floor(ctx.now / 60_000);
+    // The whole resource: annotations and trust change the answer.
+    return JSON.stringify([
+      p.id,
+      [...p.roles].sort(),
+      r,
+      minute,
+      ctx?.task,
+      ctx?.session,
+      ctx?.grant,
+      ctx?.taint,
+    ]);
+  } catch {
+    return undefined;
   }
 }

@@ -22,6 +22,13 @@ export interface Partition {
   readonly hasPermit: boolean;
   /** Parse failure of the preparse (should not happen for a validated set); denies. */
   readonly error: string | undefined;
+  /**
+   * Whether any policy's conditions mention `principal` / `resource`. When none does, the
+   * entities are passed without attributes: each attribute costs cedar-wasm time per request,
+   * and scope checks (`==`, `in`, `is`) only need uids and parents.
+   */
+  readonly principalAttrs: boolean;
+  readonly resourceAttrs: boolean;
 }
 
 const preparsed = new Set<string>();
@@ -56,19 +63,30 @@ export class Partitioner {
   }
 }
 
+function usesVar(policies: readonly CompiledPolicy[], v: 'principal' | 'resource'): boolean {
+  const needle = JSON.stringify({ Var: v });
+  return policies.some((p) => JSON.stringify(p.json.conditions).includes(needle));
+}
+
 function makePartition(policies: readonly CompiledPolicy[]): Partition {
   const hasPermit = policies.some((p) => p.effect === 'permit');
-  if (!hasPermit) return { setId: '', policies, hasPermit, error: undefined };
+  const base = {
+    policies,
+    hasPermit,
+    principalAttrs: usesVar(policies, 'principal'),
+    resourceAttrs: usesVar(policies, 'resource'),
+  };
+  if (!hasPermit) return { ...base, setId: '', error: undefined };
   const texts = Object.fromEntries(policies.map((p) => [p.id, p.text]));
   const setId = `warden:${createHash('sha256').update(JSON.stringify(texts)).digest('hex')}`;
   if (!preparsed.has(setId)) {
     const r = preparsePolicySet(setId, texts);
     if (r.type === 'failure') {
-      return { setId, policies, hasPermit, error: r.errors.map((e) => e.message).join('; ') };
+      return { ...base, setId, error: r.errors.map((e) => e.message).join('; ') };
     }
     preparsed.add(setId);
   }
-  return { setId, policies, hasPermit, error: undefined };
+  return { ...base, setId, error: undefined };
 }
 
 function norm(e: EntityUidJson): TypeAndId {

@@ -58,16 +58,17 @@ export function resourceUid(r: PolicyResource): TypeAndId {
   }
 }
 
-export function principalEntity(p: PolicyPrincipal): EntityJson {
+export function principalEntity(p: PolicyPrincipal, withAttrs = true): EntityJson {
   return {
     uid: uid('Agent', p.id),
-    attrs: { name: p.id },
+    attrs: withAttrs ? { name: p.id } : {},
     parents: p.roles.map((r) => uid('Role', r)),
   };
 }
 
-export function resourceEntity(r: PolicyResource): EntityJson {
+export function resourceEntity(r: PolicyResource, withAttrs = true): EntityJson {
   const parents = [uid('Server', r.server)];
+  if (!withAttrs) return { uid: resourceUid(r), attrs: {}, parents };
   switch (r.kind) {
     case 'tool': {
       const trusted = r.trustedAnnotations === true;

@@ -34,6 +34,8 @@ const conditions = [
   ' when { context.args has x && context.args.x == 1 }',
   ' when { context.args.x == 1 }',
   ' unless { context.now < 0 }',
+  ' when { resource has name && resource.name == "t1" }',
+  ' when { principal.name == "a1" }',
 ];
 
 const policy = fc

@@ -110,3 +110,28 @@ describe('PolicyEngine.isVisible (tools/list filtering by partial evaluation)', 
     assert.equal(call('delete', { path: '/workspace/a' }), 'deny');
   });
 });
+
+describe('isVisible caching', () => {
+  it('keys the cache on annotations and trust, not just the tool name (TP-4)', () => {
+    const e = PolicyEngine.fromText({
+      'p.cedar': `permit (principal in Warden::Role::"reader", action == Warden::Action::"call_tool", resource)
+        when { resource.trusted_annotations && resource.annotations has readOnlyHint && resource.annotations.readOnlyHint };`,
+    });
+    const reader = { id: 'r', roles: ['reader'] };
+    const ro = { annotations: { readOnlyHint: true } };
+    assert.equal(
+      e.isVisible(reader, { kind: 'tool', server: 'gh', name: 'list', ...ro, trustedAnnotations: true }),
+      true,
+    );
+    assert.equal(e.isVisible(reader, { kind: 'tool', server: 'gh', name: 'list', ...ro }), false);
+    assert.equal(
+      e.isVisible(reader, { kind: 'tool', server: 'gh', name: 'list', ...ro, trustedAnnotations: true }),
+      true,
+    );
+  });
+
+  it('keys the cache on roles', () => {
+    assert.equal(engine.isVisible({ id: 'z', roles: ['dev'] }, t('fs', 'read_file')), true);
+    assert.equal(engine.isVisible({ id: 'z', roles: [] }, t('fs', 'read_file')), false);
+  });
+});
