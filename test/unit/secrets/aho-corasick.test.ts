@@ -46,4 +46,26 @@ describe('AhoCorasick', () => {
       { numRuns: 300 },
     );
   });
+
+  it('agrees with a naive search with short anchors and sparse states (property)', () => {
+    const alpha = fc.constantFrom('a', 'b', 'c', 'd');
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ unit: alpha, minLength: 1, maxLength: 9 }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd', 'x'), maxLength: 120 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.constantFrom(0, 10, 40),
+        (patterns, text, anchorLength, denseBudget) => {
+          const ac = new AhoCorasick(patterns, { anchorLength, denseBudget });
+          const got = ac.findAll(text).map((m) => `${m.pattern}:${m.start}`);
+          assert.deepEqual(got.sort(), naive(patterns, text));
+          assert.equal(ac.test(text), got.length > 0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
