@@ -7,3 +7,24 @@ export type { PinCheck, PinStatus, PinRecord, StoredStatus, FirstSight } from '.
 export type { ObserveResult, ObserveStatus, SplitFlag, SplitReason } from './split-view.ts';
 export { definitionDiff, lineDiff } from './diff.ts';
 export { REGISTRY_MIGRATIONS } from './migrations.ts';
+export { catalogSchema, catalogEntrySchema, signedCatalogSchema, NPM_SPEC, SRI } from './catalog-schema.ts';
+export type { Catalog, CatalogEntry, CatalogInput, SignedCatalog } from './catalog-schema.ts';
+export {
+  generateCatalogKeys,
+  writeCatalogKeys,
+  catalogKeyId,
+  parseCatalog,
+  signCatalog,
+  verifyCatalog,
+} from './catalog.ts';
+export type { CatalogKeyPair } from './catalog.ts';
+export { parsePackageSpec, fetchNpmMetadata, catalogEntryFromNpm, verifyTarball } from './npm.ts';
+export type {
+  PackageSpec,
+  NpmMetadata,
+  FetchNpmOptions,
+  LocalEntryFields,
+  IntegrityErrorCode,
+} from './npm.ts';
+export { admitServer, checkCatalogTools } from './admission.ts';
+export type { AdmissionCode, LaunchRequest, CatalogToolCheck } from './admission.ts';
