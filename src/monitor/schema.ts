@@ -48,7 +48,7 @@ const detectors = z.strictObject({
       z: z.number().positive().default(5),
       minSamples: z.number().int().positive().default(20),
       /** Injection verdicts that raise an alert. */
-      injection: z.enum(['suspicious', 'malicious']).default('malicious'),
+      injection: z.enum(['suspicious', 'malicious']).default('suspicious'),
     })
     .prefault({}),
   'new-egress': z.strictObject({ mode: mode.default('alert') }).prefault({}),

@@ -139,11 +139,16 @@ export function novelArgument(e: MonitorEvent, b: AgentBaseline, cfg: ScopeCfg):
     const p = tool?.params[f.param];
     if (f.path !== undefined && pathNovel(f.path, p, b, cfg)) return f.path;
     if (f.host !== undefined && hostNovel(f.host, p, b, cfg)) return f.host;
-    if (f.value !== undefined && p && !p.valuesOverflow && p.n >= cfg.minSamples && !(f.value in p.values)) {
+    if (f.value !== undefined && p && closedSet(p, cfg.minSamples) && !(f.value in p.values)) {
       return `${f.param}=${f.value}`;
     }
   }
   return null;
+}
+
+/** A small value set seen often enough to be closed: not overflowed, each value seen ~3 times on average. */
+function closedSet(p: ParamProfile, minSamples: number): boolean {
+  return !p.valuesOverflow && p.n >= minSamples && p.n >= 3 * Object.keys(p.values).length;
 }
 
 function distinctAtDepth(prefixes: Readonly<Record<string, number>>, depth: number): number {

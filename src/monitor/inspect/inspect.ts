@@ -48,8 +48,8 @@ export function inspectContent(input: string, o: InspectOptions = {}): InspectRe
     rule.re.lastIndex = 0;
     let count = 0;
     for (const m of n.text.matchAll(rule.re)) {
-      const start = n.map[m.index] ?? 0;
-      const end = n.map[m.index + m[0].length] ?? src.length;
+      const start = n.map ? (n.map[m.index] ?? 0) : m.index;
+      const end = n.map ? (n.map[m.index + m[0].length] ?? src.length) : m.index + m[0].length;
       findings.push({
         ruleId: rule.id,
         severity: rule.severity,

@@ -6,7 +6,8 @@
  */
 export interface Normalized {
   readonly text: string;
-  readonly map: readonly number[];
+  /** Absent when normalization changed nothing (ASCII input): offsets are the identity. */
+  readonly map?: readonly number[];
   /** Spans (original offsets) of runs of decoded tag characters. */
   readonly tagRuns: readonly { start: number; end: number; decoded: string }[];
   /** Original offsets of zero-width characters inside words (obfuscation, not emoji joiners). */
@@ -22,7 +23,13 @@ const ZW = new Set([0x200b, 0x200c, 0x200d, 0x2060, 0x2061, 0x2062, 0x2063, 0x20
 const SOFT_HYPHEN = 0x00ad;
 const BIDI = new Set([0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
 
+// eslint-disable-next-line no-control-regex -- ASCII range check, not matching control characters on purpose
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
 export function normalizeForScan(src: string): Normalized {
+  if (ASCII_ONLY.test(src)) {
+    return { text: src, tagRuns: [], zeroWidthInWords: 0, zeroWidthFirst: -1, bidi: 0, bidiFirst: -1 };
+  }
   let text = '';
   const map: number[] = [];
   const tagRuns: { start: number; end: number; decoded: string }[] = [];
@@ -31,7 +38,18 @@ export function normalizeForScan(src: string): Normalized {
   let bidi = 0;
   let bidiFirst = -1;
   let i = 0;
+  // eslint-disable-next-line no-control-regex -- the complement of ASCII
+  const nonAscii = /[^\x00-\x7f]/g;
   while (i < src.length) {
+    nonAscii.lastIndex = i;
+    const next = nonAscii.exec(src);
+    const stop = next ? next.index : src.length;
+    if (stop > i) {
+      text += src.slice(i, stop);
+      for (let k = i; k < stop; k++) map.push(k);
+      i = stop;
+      continue;
+    }
     const cp = src.codePointAt(i)!;
     const len = cp > 0xffff ? 2 : 1;
     if (cp >= 0xe0000 && cp <= 0xe007f) {
@@ -56,8 +74,11 @@ export function normalizeForScan(src: string): Normalized {
     } else if (BIDI.has(cp)) {
       bidi++;
       if (bidiFirst < 0) bidiFirst = i;
+    } else if (cp < 0x80) {
+      map.push(i);
+      text += src[i];
     } else {
-      const n = cp < 0x80 ? String.fromCharCode(cp) : String.fromCodePoint(cp).normalize('NFKC');
+      const n = nfkc(cp);
       for (let k = 0; k < n.length; k++) map.push(i);
       text += n;
     }
@@ -76,6 +97,17 @@ function inFlag(src: string, i: number): boolean {
     else return prev === 0x1f3f4;
   }
   return false;
+}
+
+const NFKC_CACHE = new Map<number, string>();
+
+function nfkc(cp: number): string {
+  let n = NFKC_CACHE.get(cp);
+  if (n === undefined) {
+    n = String.fromCodePoint(cp).normalize('NFKC');
+    if (NFKC_CACHE.size < 4096) NFKC_CACHE.set(cp, n);
+  }
+  return n;
 }
 
 function isWordChar(c: number): boolean {
