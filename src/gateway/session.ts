@@ -151,8 +151,8 @@ export class FrontSession {
   }
 
   /**
-   * Which server serves a resource URI: an exact match in a server's resource list, else a
-   * match of exactly one server's URI templates. Ambiguous or unknown URIs are refused.
+   * Which server serves a resource URI: the first server (in configuration order) whose
+   * resource list has it, else the first whose URI templates match it. Unknown URIs are refused.
    */
   async serverForResource(uri: string): Promise<string | undefined> {
     const servers = [...this.slots.keys()];
@@ -169,13 +169,13 @@ export class FrontSession {
         }
       }),
     );
-    const exact = lists.filter((l) => l.resources.some((r) => r.uri === uri));
-    if (exact.length === 1) return exact[0]!.server;
-    if (exact.length > 1) return undefined;
-    const byTemplate = lists.filter((l) =>
+    // Configuration order decides, as in listings: a later server never takes over a URI (SH-1).
+    const exact = lists.find((l) => l.resources.some((r) => r.uri === uri));
+    if (exact !== undefined) return exact.server;
+    const byTemplate = lists.find((l) =>
       l.templates.some((t) => typeof t.uriTemplate === 'string' && templateMatches(t.uriTemplate, uri)),
     );
-    return byTemplate.length === 1 ? byTemplate[0]!.server : undefined;
+    return byTemplate?.server;
   }
 
   #fromUpstream(server: string, method: string, params: Record<string, unknown> | undefined): void {
