@@ -25,8 +25,11 @@ export interface AcMatch {
 
 /** Anchor length in code units. */
 const ANCHOR = 16;
-/** Upper bound on dense-table entries (4 bytes each). */
-const DENSE_BUDGET = 4_000_000;
+/** Upper bound on dense-table entries (4 bytes each: 4 MB keeps the hot rows in cache). */
+const DENSE_BUDGET = 1_000_000;
+
+const NONE = -1;
+const MANY = -2;
 
 /** Knobs for tests (exercise verification and sparse states with small inputs). */
 export interface AcTuning {
@@ -61,6 +64,8 @@ export class AhoCorasick {
    */
   readonly #codeOf: Int32Array;
   readonly #rowNode: Int32Array;
+  /** Per node: the class of its only child, NONE (leaf) or MANY. */
+  readonly #onlyClass: Int32Array;
   readonly #anchorLength: Int32Array;
   /** Patterns per anchor: a flat list with offsets. */
   readonly #bucketStart: Int32Array;
@@ -123,6 +128,12 @@ export class AhoCorasick {
       this.#codeOf[node] = row >= 0 ? row * 2 + (this.#outHead[node]! > 0 ? 1 : 0) : -1 - node;
     }
     for (let i = 0; i < this.#table.length; i++) this.#table[i] = this.#codeOf[this.#table[i]!]!;
+    this.#onlyClass = new Int32Array(n);
+    const { childHead, sibling, nodeClass } = this.#trie;
+    for (let node = 0; node < n; node++) {
+      const ch = childHead[node]!;
+      this.#onlyClass[node] = ch < 0 ? NONE : sibling[ch]! >= 0 ? MANY : nodeClass[ch]!;
+    }
     this.#built = true;
   }
 
@@ -199,10 +210,31 @@ export class AhoCorasick {
         s = 0;
         continue;
       }
-      s = s >= 0 ? table[(s >> 1) + c]! : this.#codeOf[this.#go(-1 - s, c)]!;
+      s = s >= 0 ? table[(s >> 1) + c]! : this.#sparseStep(-1 - s, c);
       if (s >= 0) {
         if ((s & 1) === 1 && this.#report(text, i, this.#rowNode[((s >> 1) / K) | 0]!, onMatch)) return;
       } else if (this.#outHead[-1 - s]! > 0 && this.#report(text, i, -1 - s, onMatch)) return;
+    }
+  }
+
+  /**
+   * A step from a sparse (deep) node: most have one child, so compare its class; otherwise
+   * follow failure links, which reach a dense row within a step or two.
+   */
+  #sparseStep(start: number, c: number): number {
+    const only = this.#onlyClass;
+    const denseRow = this.#denseRow;
+    let node = start;
+    for (;;) {
+      const o = only[node]!;
+      if (o === c) return this.#codeOf[this.#trie.childHead[node]!]!;
+      if (o === MANY) {
+        const ch = this.#go(node, c);
+        return this.#codeOf[ch]!;
+      }
+      node = this.#fail[node]!;
+      const row = denseRow[node]!;
+      if (row >= 0) return this.#table[row + c]!;
     }
   }
 
