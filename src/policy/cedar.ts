@@ -9,6 +9,7 @@ import type {
   DetailedError,
   PartialAuthorizationAnswer,
   PartialAuthorizationCall,
+  PolicyJson,
   PolicyToJsonAnswer,
   SchemaJson,
   StatefulAuthorizationCall,
@@ -46,7 +47,7 @@ export function policyToJson(text: string): PolicyToJsonAnswer {
 
 export function validatePolicies(
   schema: SchemaJson<string>,
-  policies: Record<string, string>,
+  policies: Record<string, string | PolicyJson>,
 ): ValidationAnswer {
   try {
     return wasm.validate({

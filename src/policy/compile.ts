@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/index.ts';
 import type { DetailedError, PolicyJson } from './cedar.ts';
 import { policyToJson, validatePolicies } from './cedar.ts';
-import { OPEN_CONTEXT_ATTRIBUTES, wardenSchema } from './cedar-schema.ts';
+import { wardenSchema } from './cedar-schema.ts';
+import { isExpectedImpossible, isWaived, validateGuarded } from './open-args.ts';
 import { PolicyError } from './errors.ts';
 import type { PolicySource } from './source.ts';
 import { byteToCharOffset, codeStart, positionAt, splitPolicies } from './source.ts';
@@ -35,6 +36,9 @@ export interface CompiledSet {
   /** Validator warnings, already located (`file:line:col: message`). */
   readonly warnings: readonly string[];
 }
+
+/** Reported when no policy permits a request; reserved as a policy id. */
+export const DEFAULT_DENY_ID = 'default-deny';
 
 const ID_PATTERN = /^[A-Za-z0-9_.:/#-]{1,128}$/;
 
@@ -76,6 +80,7 @@ function assignIds(
     if (annotated !== undefined && !ID_PATTERN.test(annotated)) {
       diagnostics.push(`${where}: @id must match ${String(ID_PATTERN)}`);
     }
+    if (annotated === DEFAULT_DENY_ID) diagnostics.push(`${where}: @id "${DEFAULT_DENY_ID}" is reserved`);
     const previous = seen.get(id);
     if (previous !== undefined)
       diagnostics.push(`${where}: duplicate policy id "${id}" (first at ${previous})`);
@@ -111,11 +116,17 @@ function validate(
     const p = byId.get(policyId);
     return p === undefined ? `policy ${policyId}: ${describe(e)}` : locate(p.content, p.src, e);
   };
+  const failed = new Set<string>();
   for (const v of r.validationErrors) {
     const p = byId.get(v.policyId);
     if (p !== undefined && isWaived(p.src.text, v.error)) continue;
+    failed.add(v.policyId);
     diagnostics.push(where(v.policyId, v.error));
   }
+  const guarded = validateGuarded(policies.filter((p) => !failed.has(p.id))).map(
+    (g) => `${g.policy.file}:${g.policy.line}:${g.policy.column}: ${describe(g.error)}`,
+  );
+  diagnostics.push(...new Set(guarded));
   return [
     ...r.validationWarnings
       .filter((w) => !isExpectedImpossible(byId.get(w.policyId)?.src.text, w.error))
@@ -124,27 +135,7 @@ function validate(
   ];
 }
 
-/**
- * The "not found" error on `context.args.x` / `context.grant.x`: these records are open by
- * design (their shape depends on the tool), which the schema cannot say (see cedar-schema.ts).
- */
-function isWaived(text: string, e: DetailedError): boolean {
-  if (!/ not found$/.test(e.message)) return false;
-  const loc = e.sourceLocations?.[0];
-  if (loc === undefined) return false;
-  const expr = text.slice(byteToCharOffset(text, loc.start), byteToCharOffset(text, loc.end));
-  const names = OPEN_CONTEXT_ATTRIBUTES.join('|');
-  return new RegExp(`^context\\s*(\\.\\s*(${names})\\b|\\[\\s*"(${names})"\\s*\\])`).test(expr);
-}
-
-/** `context.args has x` is "impossible" against the empty declared record; expected, not news. */
-function isExpectedImpossible(text: string | undefined, e: DetailedError): boolean {
-  if (text === undefined || !/policy is impossible/.test(e.message)) return false;
-  const names = OPEN_CONTEXT_ATTRIBUTES.join('|');
-  return new RegExp(`context\\s*\\.\\s*(${names})\\s+has\\b`).test(text);
-}
-
-function describe(e: DetailedError): string {
+export function describe(e: DetailedError): string {
   const msg = e.message.replace(/^for policy `[^`]*`, /, '');
   return e.help ? `${msg} (${e.help})` : msg;
 }

@@ -2,7 +2,7 @@
 import type { CedarResponse, CedarValueJson, DetailedError, ResidualResponse } from './cedar.ts';
 import { isAuthorizedPartial, statefulIsAuthorized } from './cedar.ts';
 import type { CompiledSet } from './compile.ts';
-import { locateInPolicy } from './compile.ts';
+import { DEFAULT_DENY_ID, locateInPolicy } from './compile.ts';
 import type { Partition } from './partition.ts';
 import {
   buildPartialContext,
@@ -20,9 +20,6 @@ import type {
   PolicyResource,
   VisibilityContext,
 } from './types.ts';
-
-/** The id reported when no policy permits a request. */
-export const DEFAULT_DENY_ID = 'default-deny';
 
 export function denied(
   version: string,

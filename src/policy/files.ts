@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PolicyError } from './errors.ts';
 
@@ -7,7 +7,12 @@ export async function readPolicyDir(dir: string): Promise<Record<string, string>
   let names: string[];
   try {
     const entries = await readdir(dir, { withFileTypes: true });
-    names = entries.filter((e) => e.isFile() && e.name.endsWith('.cedar')).map((e) => e.name);
+    names = [];
+    for (const e of entries) {
+      // Dotfiles are editor artefacts (emacs `.#x.cedar` lock links, vim swap files).
+      if (e.name.startsWith('.') || !e.name.endsWith('.cedar')) continue;
+      if (e.isFile() || (e.isSymbolicLink() && (await isFileTarget(join(dir, e.name))))) names.push(e.name);
+    }
   } catch (e) {
     throw new PolicyError(
       'ERR_POLICY_IO',
@@ -34,4 +39,12 @@ export async function readPolicyDir(dir: string): Promise<Record<string, string>
 
 function code(e: unknown): string {
   return typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : 'unknown error';
+}
+
+async function isFileTarget(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false; // a dangling link
+  }
 }

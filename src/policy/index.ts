@@ -8,8 +8,9 @@ export type {
   VisibilityContext,
 } from './types.ts';
 export type { PolicyEngineOptions, ReloadResult } from './engine.ts';
+export type { CompiledPolicy } from './compile.ts';
 export { PolicyEngine } from './engine.ts';
-export { DEFAULT_DENY_ID } from './decide.ts';
+export { DEFAULT_DENY_ID } from './compile.ts';
 export { explain } from './explain.ts';
 export { jsonToCedar } from './convert.ts';
 export type { Conversion } from './convert.ts';

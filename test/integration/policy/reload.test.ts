@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryLogger } from '../../../src/core/index.ts';
@@ -34,6 +34,20 @@ describe('policy hot reload', () => {
     await writeFile(join(dir, 'zz.cedar'), `\n\n${BROKEN}`);
     await assert.rejects(PolicyEngine.load(dir), /zz\.cedar:3:45: /);
     await rm(join(dir, 'zz.cedar'));
+  });
+
+  it('ignores dotfiles and dangling links but follows links to files', async () => {
+    await writeFile(join(dir, 'a.cedar'), ALLOW_READ);
+    await writeFile(join(dir, '.swap.cedar'), BROKEN);
+    await symlink(join(dir, 'missing'), join(dir, 'dangling.cedar'));
+    await writeFile(join(dir, 'write.txt'), ALLOW_WRITE);
+    await symlink(join(dir, 'write.txt'), join(dir, 'linked.cedar'));
+    try {
+      const engine = await PolicyEngine.load(dir);
+      assert.deepEqual(engine.policies.map((p) => p.id).sort(), ['read', 'write']);
+    } finally {
+      for (const f of ['.swap.cedar', 'dangling.cedar', 'write.txt', 'linked.cedar']) await rm(join(dir, f));
+    }
   });
 
   it('keeps the previous set when a reload finds a broken file, and applies a good change', async () => {

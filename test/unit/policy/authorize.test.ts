@@ -54,7 +54,7 @@ when { resource.uri like "file:///docs/*" };
 permit (principal == Warden::Agent::"carol", action == Warden::Action::"get_prompt", resource == Warden::Prompt::"everything.simple");
 
 @id("grant-scoped")
-permit (principal in Warden::Role::"granted", action == Warden::Action::"call_tool", resource)
+permit (principal in Warden::Role::"granted", action == Warden::Action::"call_tool", resource is Warden::Tool)
 when { context has grant && context.grant has tools && context.grant.tools.contains(resource.name) };
 
 @id("forged-entity")

@@ -79,6 +79,27 @@ describe('policy loading and validation', () => {
     assert.doesNotMatch(e.message, /args/);
   });
 
+  it('type-checks what follows a `context.args has` guard (second validation pass)', () => {
+    const e = loadError({
+      'a.cedar':
+        '\n@id("g") permit (principal, action, resource) when { context.args has path && resource.nmae == "y" };',
+    });
+    assert.match(e.message, /a\.cedar:2:1: attribute `nmae` on entity type `Warden::Tool` not found/);
+    const g = loadError({
+      'g.cedar':
+        'permit (principal, action, resource) when { context has grant && context.grant has tools && context.grant.tools.contains(resource.name) };',
+    });
+    assert.match(g.message, /attribute `name` on entity type `Warden::Resource` not found/);
+  });
+
+  it('accepts guarded argument access with correct types (twin)', () => {
+    const engine = PolicyEngine.fromText({
+      'a.cedar': `permit (principal, action == Warden::Action::"call_tool", resource)
+        when { context.args has path && context.args.path like "/w/*" && resource.name == "y" && context.args.a.b has c && context.args.a.b.c > 1 };`,
+    });
+    assert.equal(engine.policies.length, 1);
+  });
+
   it('rejects duplicate and malformed @id annotations', () => {
     const dup = loadError({
       'a.cedar': '@id("same") permit (principal, action, resource);',
