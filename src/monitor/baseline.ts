@@ -197,6 +197,7 @@ function observeDay(
     ...days,
     [day]: bump(today, key, limits.maxTools).map,
   };
+  if (days[day]) return next;
   const keys = Object.keys(next).sort((a, b) => Number(a) - Number(b));
   for (const k of keys.slice(0, Math.max(0, keys.length - limits.maxDays))) delete next[k];
   return next;
