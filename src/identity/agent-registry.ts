@@ -2,6 +2,8 @@ import type { Clock } from '../core/index.ts';
 import { newId, systemClock } from '../core/index.ts';
 import type { SqlClient } from '../store/index.ts';
 import { digestsEqual, hashApiKey, newApiKey, parseApiKey } from './api-key.ts';
+import type { BootstrapCredential } from './client-auth.ts';
+import { newBootstrapKey } from './client-auth.ts';
 import { IdentityError } from './errors.ts';
 import { parseAgentName, parseRoles } from './schema.ts';
 import type { IdentityState } from './state.ts';
@@ -51,16 +53,20 @@ export class AgentRegistry {
     this.state.onChange(() => this.#byId.clear());
   }
 
-  /** Creates an agent and its first API key (returned once, only its hash is stored). */
+  /**
+   * Creates an agent with its first API key and bootstrap key pair: both secrets are returned
+   * once; only the key's digest and the pair's public half are stored.
+   */
   async create(input: {
     name: string;
     roles?: readonly string[];
-  }): Promise<{ agent: Agent; credential: ApiKeyCredential }> {
+  }): Promise<{ agent: Agent; credential: ApiKeyCredential; bootstrap: BootstrapCredential }> {
     const name = parseAgentName(input.name);
     const roles = parseRoles(input.roles ?? []);
     const id = newId('agt_');
     const now = this.#clock.now();
     const key = newApiKey();
+    const boot = await newBootstrapKey();
     await this.#db.transaction(async (tx) => {
       const existing = await tx.query('SELECT id FROM identity_agents WHERE name = ?', [name]);
       if (existing.length > 0)
@@ -78,9 +84,14 @@ export class AgentRegistry {
         key.hash,
         now,
       ]);
+      await insertClientKey(tx, boot.kid, id, boot.publicJwk, now);
     });
     const agent = freezeAgent({ id, name, roles, disabled: false, createdAt: now });
-    return { agent, credential: Object.freeze({ id: key.id, token: key.token }) };
+    return {
+      agent,
+      credential: Object.freeze({ id: key.id, token: key.token }),
+      bootstrap: Object.freeze({ clientId: id, kid: boot.kid, privateJwk: boot.privateJwk }),
+    };
   }
 
   async list(): Promise<Agent[]> {
@@ -150,6 +161,29 @@ export class AgentRegistry {
     return Object.freeze({ id: key.id, token: key.token });
   }
 
+  /** Adds a bootstrap key pair to an enabled agent; the private half is returned once. */
+  async issueBootstrapKey(name: string): Promise<BootstrapCredential> {
+    const agent = await this.get(name);
+    if (agent.disabled)
+      throw new IdentityError('ERR_AGENT_DISABLED', `agent ${agent.name} is disabled`, { name });
+    const boot = await newBootstrapKey();
+    await insertClientKey(this.#db, boot.kid, agent.id, boot.publicJwk, this.#clock.now());
+    return Object.freeze({ clientId: agent.id, kid: boot.kid, privateJwk: boot.privateJwk });
+  }
+
+  /** Revokes a bootstrap key by kid; returns whether a live key was revoked. */
+  async revokeBootstrapKey(kid: string): Promise<boolean> {
+    let changed = 0;
+    await this.#change(async (tx) => {
+      const r = await tx.run(
+        'UPDATE identity_client_keys SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL',
+        [this.#clock.now(), kid],
+      );
+      changed = r.changes;
+    });
+    return changed > 0;
+  }
+
   /** Revokes one API key by its id; returns whether a live key was revoked. */
   async revokeApiKey(keyId: string): Promise<boolean> {
     let changed = 0;
@@ -201,6 +235,19 @@ export class AgentRegistry {
     });
     this.state.markStale();
   }
+}
+
+async function insertClientKey(
+  db: SqlClient,
+  kid: string,
+  agentId: string,
+  jwk: object,
+  now: number,
+): Promise<void> {
+  await db.run(
+    'INSERT INTO identity_client_keys (kid, agent_id, public_jwk, created_at) VALUES (?, ?, ?, ?)',
+    [kid, agentId, JSON.stringify(jwk), now],
+  );
 }
 
 function rowToAgent(r: AgentRow): Agent {

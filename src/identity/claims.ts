@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { grantSchema } from './schema.ts';
+import { TASK_RE, grantSchema } from './schema.ts';
 import type { Grant } from './types.ts';
 
 /** RFC 8693 `act`: the current actor, with the previous actors nested inside. */
@@ -56,10 +56,7 @@ export const accessClaimsSchema = z.strictObject({
   nbf: seconds,
   exp: seconds,
   grant: grantSchema,
-  task: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
-    .optional(),
+  task: z.string().regex(TASK_RE).optional(),
   act: actSchema.optional(),
   anc: z.array(z.string().regex(ID_RE)).max(16).optional(),
 });

@@ -29,3 +29,26 @@ export type {
 } from './delegation.ts';
 export { agentUri, actorChain } from './claims.ts';
 export type { AccessClaims, ActClaim } from './claims.ts';
+export { createIdentity } from './identity.ts';
+export type { Identity, IdentityConfig } from './identity.ts';
+export { TokenService, KID_RE } from './token-service.ts';
+export type { TokenServiceOptions, IssuedToken, VerifiedToken } from './token-service.ts';
+export { SigningKeys } from './signing-keys.ts';
+export type { SigningKeysOptions, KeyInfo } from './signing-keys.ts';
+export { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
+export { ClientAuthenticator, createClientAssertion, ASSERTION_TYPE } from './client-auth.ts';
+export type { BootstrapCredential } from './client-auth.ts';
+export { Revocations } from './revocations.ts';
+export type { RevokeTarget, RevocationSnapshot } from './revocations.ts';
+export {
+  handleTokenRequest,
+  GRANT_CLIENT_CREDENTIALS,
+  GRANT_TOKEN_EXCHANGE,
+  TOKEN_TYPE_ACCESS,
+  TOKEN_TYPE_JWT,
+} from './token-endpoint.ts';
+export type { TokenEndpointContext, TokenResponse, TokenEvent, OAuthErrorCode } from './token-endpoint.ts';
+export { protectedResourceMetadata, authorizationServerMetadata, wwwAuthenticate } from './metadata.ts';
+export type { MetadataInput } from './metadata.ts';
+export { hasDuplicateKeys } from './jwt-checks.ts';
+export { parseTask } from './schema.ts';

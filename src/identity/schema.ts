@@ -86,3 +86,14 @@ export const grantSchema = z.strictObject({
     .optional(),
   expiresAt: z.number().int().positive(),
 });
+
+/** A task label: 1-256 printable characters (it reaches policies and audit, never a shell). */
+// eslint-disable-next-line no-control-regex
+export const TASK_RE = /^[^\u0000-\u001f\u007f]{1,256}$/;
+
+export function parseTask(task: unknown): string {
+  if (typeof task !== 'string' || !TASK_RE.test(task)) {
+    throw new IdentityError('ERR_GRANT_INVALID', 'a task is 1-256 printable characters');
+  }
+  return task;
+}
