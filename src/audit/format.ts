@@ -4,7 +4,7 @@
  * lines or repaint the terminal (AU-4).
  */
 import { wellFormed } from './record.ts';
-import type { AuditRecord } from './types.ts';
+import type { AuditRecord, VerifyResult } from './types.ts';
 
 // C0, DEL, C1, line/paragraph separators, bidi embeddings/overrides/isolates.
 // eslint-disable-next-line no-control-regex
@@ -37,4 +37,16 @@ export function formatRecord(r: AuditRecord): string {
   if (r.traceId !== undefined) parts.push(`trace=${safeText(r.traceId, 40)}`);
   parts.push(`hash=${r.hash.slice(0, 12)}`);
   return parts.join(' ');
+}
+
+/** The one-line summary `warden audit verify` prints (exit status: r.ok ? 0 : 1). */
+export function formatVerifyResult(r: VerifyResult): string {
+  const warn =
+    r.warnings.length === 0
+      ? ''
+      : `; ${r.warnings.length} warning(s), first at #${r.warnings[0]!.seq}: ${r.warnings[0]!.reason}`;
+  if (r.ok) {
+    return `ok: ${r.records} records, head ${r.head.slice(0, 16)}…, ${r.checkpoints} signed checkpoint(s) matched${warn}`;
+  }
+  return `FAILED at #${r.seq} (${r.code}): ${safeText(r.reason, 300)}; ${r.records} records verified before it${warn}`;
 }

@@ -31,6 +31,6 @@ export {
 } from './checkpoint.ts';
 export { verifyAuditLog } from './verify.ts';
 export type { VerifyOptions } from './verify.ts';
-export { formatRecord, safeText } from './format.ts';
+export { formatRecord, formatVerifyResult, safeText } from './format.ts';
 export { auditMigrations } from './migrations.ts';
 export { GENESIS_HASH, chainHash } from './record.ts';

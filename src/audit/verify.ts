@@ -184,15 +184,19 @@ async function collectCheckpoints(
   warnings: VerifyWarning[],
 ): Promise<Checkpoints> {
   const out: Checkpoints = { bySize: new Map(), checked: 0 };
-  const all: Checkpoint[] = [...(opts.checkpoints ?? [])];
+  // A partial check from `from` needs only the checkpoints it can reach (keeps open() fast).
+  const from = Math.max(1, opts.from ?? 1);
+  const all: Checkpoint[] = (opts.checkpoints ?? []).filter((c) => c.size >= from);
   if (opts.storedCheckpoints !== false) {
     const rows = await db.query<{ size: number; line: string }>(
-      'SELECT size, line FROM audit_checkpoints ORDER BY size',
+      'SELECT size, line FROM audit_checkpoints WHERE size >= ? ORDER BY size',
+      [from],
     );
     for (const r of rows) {
       let cp: Checkpoint;
       try {
         cp = parseCheckpoint(r.line, `stored checkpoint ${r.size}`);
+        if (cp.size !== Number(r.size)) throw new Error(`stored checkpoint ${r.size}: size column disagrees`);
       } catch (e) {
         out.failure = { seq: Number(r.size), code: 'checkpoint-signature', reason: (e as Error).message };
         return out;
@@ -204,7 +208,11 @@ async function collectCheckpoints(
     if (all.length > 0) warnings.push({ seq: 0, reason: 'no public key: checkpoints not checked' });
     return out;
   }
+  const seen = new Set<string>();
   for (const cp of all) {
+    const id = `${cp.size}/${cp.sig}`;
+    if (seen.has(id)) continue; // the same checkpoint from the table and the file
+    seen.add(id);
     if (!checkpointSignatureOk(cp, opts.publicKey)) {
       out.failure = {
         seq: cp.size,
@@ -213,8 +221,8 @@ async function collectCheckpoints(
       };
       return out;
     }
-    const seen = out.bySize.get(cp.size);
-    if (seen !== undefined && seen.hash !== cp.hash) {
+    const prior = out.bySize.get(cp.size);
+    if (prior !== undefined && prior.hash !== cp.hash) {
       out.failure = {
         seq: cp.size,
         code: 'checkpoint-mismatch',

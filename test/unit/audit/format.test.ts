@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRecord, GENESIS_HASH, safeText } from '../../../src/audit/index.ts';
+import { formatRecord, formatVerifyResult, GENESIS_HASH, safeText } from '../../../src/audit/index.ts';
 
 describe('formatRecord', () => {
   it('renders the decision fields of a record on one line', () => {
@@ -42,5 +42,24 @@ describe('formatRecord', () => {
     assert.equal(line.includes('\u2028'), false);
     assert.match(line, /x\\u\{d\}\\u\{a\}#8 forged\\u\{1b\}/);
     assert.equal(safeText('a'.repeat(10), 4), 'aaaa…');
+  });
+
+  it('summarises a verify result, naming the first bad record on failure', () => {
+    assert.match(
+      formatVerifyResult({ ok: true, records: 3, head: 'ab'.repeat(32), checkpoints: 1, warnings: [] }),
+      /^ok: 3 records/,
+    );
+    const bad = formatVerifyResult({
+      ok: false,
+      seq: 41,
+      code: 'truncated',
+      reason: 'tail\ntruncated',
+      records: 40,
+      checkpoints: 2,
+      warnings: [{ seq: 7, reason: 'clock' }],
+    });
+    assert.match(bad, /^FAILED at #41 \(truncated\)/);
+    assert.equal(bad.includes('\n'), false);
+    assert.match(bad, /first at #7/);
   });
 });
