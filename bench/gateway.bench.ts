@@ -104,6 +104,7 @@ export default async function gatewayBench(ctx: BenchContext): Promise<BenchRow[
     },
   };
   cleanup.push(run.dir);
+  const load0 = loadavg()[0]!;
   ctx.log(
     `Warden from ${FROM}; load average ${loadavg()
       .map((l) => l.toFixed(1))
