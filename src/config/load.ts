@@ -99,6 +99,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
           url: s.url,
           headers: s.headers,
           trusted: s.trusted,
+          prefix: s.prefix,
           timeoutMs,
         }),
       );
@@ -123,6 +124,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
         env: s.env,
         cwd: s.cwd === undefined ? undefined : resolve(baseDir, s.cwd),
         trusted: s.trusted,
+        prefix: s.prefix,
         timeoutMs,
       }),
     );

@@ -39,6 +39,8 @@ const stdioServer = z.strictObject({
   cwd: z.string().optional(),
   /** Trust this server's tool annotations (readOnlyHint, …) in policies. Default false (THREATS TP-4). */
   trusted: z.boolean().default(false),
+  /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
+  prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
 });
 
@@ -50,6 +52,8 @@ const remoteServer = z.strictObject({
     }),
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are tokens'), z.string()).default({}),
   trusted: z.boolean().default(false),
+  /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
+  prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
 });
 

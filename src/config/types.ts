@@ -8,6 +8,8 @@ export interface StdioServerConfig {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string | undefined;
   readonly trusted: boolean;
+  /** Tools and prompts appear as `<server>.<name>` when true (default), as `<name>` when false. */
+  readonly prefix: boolean;
   readonly timeoutMs: number;
 }
 
@@ -17,6 +19,8 @@ export interface RemoteServerConfig {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly trusted: boolean;
+  /** Tools and prompts appear as `<server>.<name>` when true (default), as `<name>` when false. */
+  readonly prefix: boolean;
   readonly timeoutMs: number;
 }
 

@@ -3,7 +3,7 @@ import type { Logger } from '../core/index.ts';
 
 /** A tool, prompt or resource as an agent sees it through the gateway. */
 export interface ExposedTool {
-  /** `server.tool`: the name agents call. */
+  /** `server.tool` (or the bare name for a server with `prefix: false`): the name agents call. */
   readonly exposed: string;
   readonly server: string;
   /** The upstream's own name. */
@@ -25,21 +25,21 @@ export interface Rejected {
  * first (in configuration order) wins, so a new server cannot take over an existing name.
  */
 export function exposeNamed(
-  perServer: readonly { server: string; items: readonly Record<string, unknown>[] }[],
+  perServer: readonly { server: string; prefix: boolean; items: readonly Record<string, unknown>[] }[],
   logger: Logger,
   kind: 'tool' | 'prompt',
 ): { exposed: ExposedTool[]; rejected: Rejected[] } {
   const exposed: ExposedTool[] = [];
   const rejected: Rejected[] = [];
   const bySkeleton = new Map<string, string>();
-  for (const { server, items } of perServer) {
+  for (const { server, prefix, items } of perServer) {
     for (const item of items) {
       const name = item.name;
       if (typeof name !== 'string') {
         rejected.push({ server, name: String(name), reason: `${kind} without a string name` });
         continue;
       }
-      const full = `${server}.${name}`;
+      const full = prefix ? `${server}.${name}` : name;
       const valid = validateToolName(full);
       if (!valid.ok) {
         rejected.push({ server, name, reason: valid.message });
@@ -59,11 +59,4 @@ export function exposeNamed(
   }
   for (const r of rejected) logger.warn(`rejected a ${kind} name`, { server: r.server, reason: r.reason });
   return { exposed, rejected };
-}
-
-/** Splits `server.name` into its server and upstream name (server names never contain a dot). */
-export function splitExposed(exposed: string): { server: string; name: string } | undefined {
-  const i = exposed.indexOf('.');
-  if (i <= 0 || i === exposed.length - 1) return undefined;
-  return { server: exposed.slice(0, i), name: exposed.slice(i + 1) };
 }

@@ -286,11 +286,7 @@ export class HttpFront {
     const abort = new AbortController();
     const onClose = (): void => abort.abort();
     req.socket.once('close', onClose);
-    session.inflight.set(m.rawId, {
-      abort,
-      ...(channel === undefined ? {} : { channel }),
-      ...(serverOf(m) === undefined ? {} : { server: serverOf(m)! }),
-    });
+    session.inflight.set(m.rawId, { abort, ...(channel === undefined ? {} : { channel }) });
     try {
       return await dispatch(session, m, channel, abort.signal);
     } finally {
@@ -391,13 +387,6 @@ export class HttpFront {
     await session.close();
     res.writeHead(200).end();
   }
-}
-
-function serverOf(m: RpcRequest): string | undefined {
-  const name = m.params?.name;
-  if (typeof name !== 'string') return undefined;
-  const i = name.indexOf('.');
-  return i > 0 ? name.slice(0, i) : undefined;
 }
 
 /**

@@ -7,6 +7,6 @@ export { GatewayError, UpstreamRpcError } from './errors.ts';
 export type { GatewayErrorCode } from './errors.ts';
 export { RpcCode, parseBody, classify } from './jsonrpc.ts';
 export { parseStrictJson, JsonSyntaxError } from './strict-json.ts';
-export { exposeNamed, splitExposed } from './catalog.ts';
+export { exposeNamed } from './catalog.ts';
 export { STEPS, runPipeline } from './pipeline.ts';
 export type { CallContext, Step, StepResult } from './pipeline.ts';

@@ -139,11 +139,12 @@ export class FrontSession {
   async exposed(kind: 'tools' | 'prompts'): Promise<ExposedTool[]> {
     const perServer = await Promise.all(
       [...this.slots.keys()].map(async (server) => {
+        const prefix = this.slots.get(server)!.config.prefix;
         try {
-          return { server, items: await this.list(server, kind) };
+          return { server, prefix, items: await this.list(server, kind) };
         } catch (e) {
           this.services.logger.warn(`cannot list ${kind}`, { server, error: (e as Error).message });
-          return { server, items: [] };
+          return { server, prefix, items: [] };
         }
       }),
     );

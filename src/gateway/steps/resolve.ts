@@ -1,7 +1,6 @@
 import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
 import type { CallContext, StepResult } from '../pipeline.ts';
-import { splitExposed } from '../catalog.ts';
 
 /** Finds which upstream serves the request, from what this session was shown (never a guess). */
 export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
@@ -17,21 +16,13 @@ export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
         return stop(RpcCode.INVALID_PARAMS, 'Invalid params: arguments must be an object');
       }
       ctx.args = (args as Record<string, unknown> | undefined) ?? {};
-      const split = splitExposed(name);
       const kind = ctx.method === 'tools/call' ? 'tools' : 'prompts';
       const what = kind === 'tools' ? 'tool' : 'prompt';
-      if (split === undefined || !ctx.session.slots.has(split.server)) {
-        return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${safeName(name)}`);
-      }
-      let items;
-      try {
-        items = await ctx.session.exposed(kind);
-      } catch {
-        return stop(RpcCode.UPSTREAM_UNAVAILABLE, `server ${split.server} is unavailable`);
-      }
-      const found = items.find((t) => t.exposed === name);
+      // Only a name this session can be shown resolves: the exposed list is the routing table.
+      const found = (await ctx.session.exposed(kind)).find((t) => t.exposed === name);
       if (found === undefined) return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${safeName(name)}`);
       ctx.target = { server: found.server, name: found.name, exposed: found.exposed, def: found.def };
+      track(ctx);
       return CONTINUE;
     }
     case 'resources/read': {
@@ -42,9 +33,16 @@ export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
       if (server === undefined) return stop(RpcCode.INVALID_PARAMS, 'Unknown resource');
       ctx.args = { uri };
       ctx.target = { server, name: uri, exposed: uri };
+      track(ctx);
       return CONTINUE;
     }
   }
+}
+
+/** Records which server the in-flight request went to, so the server's related messages find its stream. */
+function track(ctx: CallContext): void {
+  const entry = ctx.session.inflight.get(ctx.request.rawId);
+  if (entry !== undefined && ctx.target !== undefined) entry.server = ctx.target.server;
 }
 
 /** A name for an error message: bounded and printable, so it cannot inject into logs or UIs. */
