@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { Server } from 'node:net';
+import type { Server, Socket as NetSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -49,23 +49,25 @@ export interface Sink {
 }
 
 export async function startSink(): Promise<Sink> {
-  let server: Server | undefined;
-  let udp: UdpSocket | undefined;
   const sink = { tcp: 0, udp: 0 } as Sink & { tcpPort: number; udpPort: number };
-  server = createServer((s) => {
+  const open = new Set<NetSocket>();
+  const server: Server = createServer((s) => {
     sink.tcp++;
+    open.add(s);
+    s.once('close', () => open.delete(s));
     s.on('error', () => undefined);
     s.end('HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nsink');
   });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   sink.tcpPort = (server.address() as { port: number }).port;
-  udp = createSocket('udp4');
+  const udp: UdpSocket = createSocket('udp4');
   udp.on('message', () => sink.udp++);
-  await new Promise<void>((r) => udp?.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
   sink.udpPort = udp.address().port;
   sink.close = async () => {
-    await new Promise<void>((r) => server?.close(() => r()));
-    await new Promise<void>((r) => udp?.close(() => r()));
+    for (const s of open) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => udp.close(() => r()));
   };
   return sink;
 }
