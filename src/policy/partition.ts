@@ -44,7 +44,7 @@ export class Partitioner {
   }
 
   get(action: string, resource: TypeAndId, server: string): Partition {
-    const key = `${action}\u0000${resource.type}\u0000${resource.id}`;
+    const key = `${action}\u0000${resource.type}\u0000${server}\u0000${resource.id}`;
     const hit = this.#byKey.get(key);
     if (hit !== undefined) return hit;
     const serverUid = uid('Server', server);

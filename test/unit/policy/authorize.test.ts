@@ -235,6 +235,16 @@ describe('PolicyEngine.authorize', () => {
     assert.equal(effect(call(['dev'], tool('github', 'get_issue'), { args: 'not an object' })), 'deny');
   });
 
+  it('keeps servers apart when "<server>.<tool>" ids coincide (a + b.c vs a.b + c)', () => {
+    const e = PolicyEngine.fromText({
+      'p.cedar': `permit (principal, action, resource);
+        forbid (principal, action == Warden::Action::"call_tool", resource in Warden::Server::"a.b");`,
+    });
+    const r = (server: string, name: string) => e.authorize(call([], tool(server, name))).effect;
+    assert.equal(r('a', 'b.c'), 'allow');
+    assert.equal(r('a.b', 'c'), 'deny');
+  });
+
   it('denies everything with an empty policy set', () => {
     const empty = PolicyEngine.fromText({});
     assert.equal(empty.authorize(call(['dev'], tool('github', 'get_issue'))).effect, 'deny');
