@@ -39,7 +39,13 @@ function walk(r: Redactor, v: unknown, path: string, findings: JsonFinding[], de
       const key = r.redact(k);
       for (const f of key.findings)
         findings.push({ path: `${path}/${escapePointer(key.text)}`, ruleId: f.ruleId });
-      out[key.text] = walk(r, x, `${path}/${escapePointer(key.text)}`, findings, depth + 1);
+      // defineProperty: a `__proto__` key stays an own property instead of setting the prototype.
+      Object.defineProperty(out, key.text, {
+        value: walk(r, x, `${path}/${escapePointer(key.text)}`, findings, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

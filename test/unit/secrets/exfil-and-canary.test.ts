@@ -62,6 +62,13 @@ describe('redactJson', () => {
     assert.ok(!JSON.stringify(out).includes(SECRET));
   });
 
+  it('keeps a __proto__ key as data and still redacts under it', () => {
+    const input = JSON.parse(`{"__proto__":{"t":"${SECRET}"}}`) as unknown;
+    const out = redactJson(r, input).value as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.equal(JSON.stringify(out), '{"__proto__":{"t":"[REDACTED:secret:SLACK_TOKEN]"}}');
+  });
+
   it('returns equal content when no secret is present (deny twin)', () => {
     const v = { a: ['b', 2], c: { d: false } };
     assert.deepEqual(redactJson(r, v), { value: v, findings: [] });

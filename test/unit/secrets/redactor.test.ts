@@ -7,7 +7,9 @@ import {
   encodedForms,
   toByteSpans,
   checkSecretStrength,
+  redactStream,
 } from '../../../src/secrets/index.ts';
+import { Readable } from 'node:stream';
 import { embeddings, leaked } from './encodings-helper.ts';
 
 const CANARY = 'wdn_cnry_Zx9+Qp/7Lm-Kd3_Tr8.vB2~';
@@ -62,6 +64,17 @@ describe('redactor: known values', () => {
       for (let q = p; q <= text.length; q += 2) {
         assert.equal(streamAll(r, [text.slice(0, p), text.slice(p, q), text.slice(q)]), whole);
       }
+    }
+  });
+
+  it('[SB-2] redactStream redacts bytes split inside a multi-byte character and inside the secret', async () => {
+    const rr = createRedactor({ values: [{ name: 'CANARY', value: UNICODE }] });
+    const bytes = Buffer.from(`log: ${UNICODE} end`, 'utf8');
+    for (let p = 1; p < bytes.length; p++) {
+      const out: string[] = [];
+      const t = Readable.from([bytes.subarray(0, p), bytes.subarray(p)]).pipe(redactStream(rr));
+      for await (const chunk of t) out.push(String(chunk));
+      assert.equal(out.join(''), 'log: [REDACTED:secret:CANARY] end', `split at byte ${p}`);
     }
   });
 
