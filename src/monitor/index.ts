@@ -57,3 +57,6 @@ export { MetricsRegistry, Counter, Gauge, Histogram, METRICS_CONTENT_TYPE } from
 export { WardenMetrics, LATENCY_BUCKETS_S } from './warden-metrics.ts';
 export { OtlpHttpExporter, toolCallSpan, encodeTraces } from './otel.ts';
 export type { SpanInput, AttrValue, OtlpExporterOptions } from './otel.ts';
+export { buildTimeline, renderTimeline, monitorEventFromRecord } from './trace.ts';
+export type { TraceRecord, TimelineEntry } from './trace.ts';
+export { formatAlert, formatInspect, inspectExitCode } from './format.ts';

@@ -34,7 +34,7 @@ export function toolCallSpan(
   } = {},
 ): SpanInput {
   const tool = e.tool ?? 'unknown';
-  const err = e.outcome === 'error' || e.decision === 'deny';
+  const err = (e.outcome !== undefined && e.outcome !== 'ok') || e.decision === 'deny';
   return {
     traceId: e.traceId,
     spanId: e.spanId,

@@ -64,7 +64,7 @@ export interface MonitorEvent {
   /** For `method: 'egress'`: the host the sandbox tried to reach. */
   readonly egressHost?: string;
   readonly decision?: 'allow' | 'deny';
-  readonly outcome?: 'ok' | 'error';
+  readonly outcome?: 'ok' | 'error' | 'denied' | 'timeout';
   readonly durationMs?: number;
   readonly resultBytes?: number;
   readonly findings?: ContentFindings;
