@@ -11,7 +11,7 @@ export default async function scanBench(ctx: BenchContext): Promise<BenchRow[]> 
   // Leave out the one deliberately oversized definition so the figure reflects ordinary tools.
   const defs = loadCorpus()
     .map((e) => e.tool)
-    .filter((t) => JSON.stringify(t).length < 64 * 1024);
+    .filter((t) => JSON.stringify(t).length < 256 * 1024);
   const rounds = ctx.quick ? 5 : 30;
   ctx.log(`${defs.length} definitions × ${rounds} rounds`);
   let sink = 0;

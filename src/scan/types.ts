@@ -57,10 +57,10 @@ export interface ScanLimits {
 }
 
 export const DEFAULT_LIMITS: ScanLimits = Object.freeze({
-  maxDefinitionBytes: 64 * 1024,
+  maxDefinitionBytes: 256 * 1024,
   maxFieldChars: 10_000,
   maxDepth: 24,
-  maxProperties: 500,
+  maxProperties: 2000,
   maxTools: 1000,
 });
 

@@ -353,11 +353,11 @@ describe('scanTool: cross-server shadowing (SH-2)', () => {
 
 describe('scanTool: size limits (TP-5)', () => {
   it('[TP-5] flags a definition larger than the configured limit', () => {
-    const r = scanTool({ name: 'big', description: 'x '.repeat(40_000) });
+    const r = scanTool({ name: 'big', description: 'x '.repeat(140_000) });
     assert.ok(rules(r).includes('size.definition'));
     assert.notEqual(r.verdict, 'clean');
     const small = scanTool(
-      { name: 'big', description: 'x '.repeat(40_000) },
+      { name: 'big', description: 'x '.repeat(140_000) },
       { limits: { maxDefinitionBytes: 1_000_000, maxFieldChars: 1_000_000 } },
     );
     assert.ok(!rules(small).includes('size.definition'));
