@@ -148,6 +148,18 @@ describe('PolicyEngine.authorize', () => {
     assert.equal(missing.errors.length, 1);
   });
 
+  it('denies when a forbid errors, where plain Cedar would skip it and allow (fail closed)', () => {
+    const e = PolicyEngine.fromText({
+      'p.cedar': `@id("all") permit (principal, action, resource);
+        @id("big") forbid (principal, action == Warden::Action::"call_tool", resource) when { context.args.size > 10 };`,
+    });
+    const d = e.authorize(call([], tool('s', 't'), { args: { size: 'huge' } }));
+    assert.equal(d.effect, 'deny');
+    assert.deepEqual(d.policyIds, ['big']);
+    assert.equal(e.authorize(call([], tool('s', 't'), { args: { size: 3 } })).effect, 'allow');
+    assert.equal(e.authorize(call([], tool('s', 't'), { args: { size: 30 } })).effect, 'deny');
+  });
+
   it('[TP-4] honours read-only annotations only from trusted servers', () => {
     const ro = { annotations: { readOnlyHint: true } };
     assert.equal(effect(call(['reader'], tool('gh', 'list', { ...ro, trustedAnnotations: true }))), 'allow');
