@@ -63,3 +63,17 @@ export function embeddings(secret: string, before = 'result: <', after = '> done
 export function leaked(output: string, e: Embedded): string | undefined {
   return e.leaks.find((l) => output.includes(l));
 }
+
+function count(hay: string, needle: string): number {
+  let n = 0;
+  for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) n++;
+  return n;
+}
+
+/**
+ * Like `leaked`, for random surrounding text: a window counts as leaked only if the output holds
+ * it more often than the surrounding text alone does (random text may contain "toString").
+ */
+export function leakedBeyond(output: string, e: Embedded, context: readonly string[]): string | undefined {
+  return e.leaks.find((l) => count(output, l) > context.reduce((n, c) => n + count(c, l), 0));
+}
