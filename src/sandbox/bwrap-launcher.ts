@@ -33,7 +33,10 @@ export interface BwrapLauncherOptions {
   readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
   readonly bwrapPath?: string | undefined;
   readonly setprivPath?: string | undefined;
-  /** Base directory for per-sandbox state (proxy sockets, copies). Default os.tmpdir(). */
+  /**
+   * Base directory for per-sandbox state (assets, proxy socket). Default os.tmpdir(). Must be
+   * searchable (o+x) by the sandbox uid, which bwrap runs as.
+   */
   readonly stateDir?: string | undefined;
 }
 

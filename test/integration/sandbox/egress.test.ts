@@ -112,10 +112,9 @@ describe('egress proxy from inside the sandbox (§1F, §1H)', { skip: unavailabl
         egress: { allowHosts: [`127.0.0.1:${A}`, 'localhost', '*.allowed.test'], allowPorts: [sink.tcpPort] },
       },
       onEgress: (e) => events.push(e),
-      resolve: async (h) => {
+      resolve: (h) => {
         resolved.push(h);
-        if (h === 'localhost') return ['127.0.0.1'];
-        throw new Error('ENOTFOUND');
+        return h === 'localhost' ? Promise.resolve(['127.0.0.1']) : Promise.reject(new Error('ENOTFOUND'));
       },
       inspectUrl: (u) => (u.includes(CANARY) ? 'dlp-canary-in-url' : undefined),
     });
