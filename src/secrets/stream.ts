@@ -3,7 +3,8 @@
  * redactor holds back `redactor.holdback` code units (the longest known form minus one, or the
  * pattern overlap when pattern rules are on): any match not yet complete must start inside that
  * tail, so everything before it can be emitted. A finding that crosses the cut moves the cut
- * back to its start.
+ * back to its start. Output is released in batches of at least `holdback` characters, so the
+ * scanning cost per character stays bounded whatever the chunk sizes; `flush` releases the rest.
  */
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -42,6 +43,9 @@ export function createStreamRedactor(redactor: Redactor): StreamRedactor {
   return {
     push(chunk: string): string {
       pending += chunk;
+      // Scan only once at least `holdback` new characters can leave: tiny chunks (an upstream
+      // trickling one byte at a time) would otherwise rescan the held tail for every byte.
+      if (pending.length < 2 * redactor.holdback) return '';
       return emit(false);
     },
     flush(): string {

@@ -78,6 +78,18 @@ describe('redactor: known values', () => {
     }
   });
 
+  it('releases redacted output before the end of a long stream, holding back only the tail', () => {
+    const s = createStreamRedactor(r);
+    const line = `line ${CANARY} ok\n`;
+    let early = '';
+    for (let i = 0; i < 200; i++) early += s.push(line);
+    assert.ok(early.length > 0, 'output flows before flush');
+    assert.ok(!early.includes(CANARY));
+    const all = early + s.flush();
+    assert.equal(all, line.replace(CANARY, '[REDACTED:secret:CANARY]').repeat(200));
+    assert.equal(s.findings.length, 200);
+  });
+
   it('streams text without secrets through unchanged (deny twin)', () => {
     const text = 'plain output line\n'.repeat(50);
     assert.equal(streamAll(r, [text.slice(0, 77), text.slice(77)]), text);
