@@ -22,7 +22,7 @@ export type { ArgFeature } from './args.ts';
 export { emptyBaseline, observe, observeRate, isLearning, toolKey } from './baseline.ts';
 export type { AgentBaseline, ToolProfile, ParamProfile, Limits } from './baseline.ts';
 export { BaselineStore, MONITOR_MIGRATIONS } from './baseline-store.ts';
-export { newSessionState, taintSession, sessionTaint } from './session.ts';
+export { newSessionState, taintSession, sessionTaint, SUSPICIOUS_LABEL } from './session.ts';
 export type { SessionState, SessionTaint } from './session.ts';
 export {
   PRE_DETECTORS,

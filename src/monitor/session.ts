@@ -16,12 +16,17 @@ export interface SessionState {
   lastCompleted?: string;
 }
 
-/** The taint the policy engine receives as `context.taint`. */
+/**
+ * The taint the policy engine receives as `context.taint` (matches the policy schema's record
+ * `{ untrusted: Bool, labels: Set<String> }`). Content flagged by the injection detector adds the
+ * label `suspicious`, so a policy can say `context.taint.labels.contains("suspicious")`.
+ */
 export interface SessionTaint {
   readonly untrusted: boolean;
-  readonly suspicious: boolean;
   readonly labels: readonly string[];
 }
+
+export const SUSPICIOUS_LABEL = 'suspicious';
 
 export const MAX_LABELS = 16;
 
@@ -38,7 +43,6 @@ export function taintSession(s: SessionState, origin: string, seq?: number, susp
 }
 
 export function sessionTaint(s: SessionState | undefined): SessionTaint {
-  return s
-    ? { untrusted: s.untrusted, suspicious: s.suspicious, labels: [...s.labels] }
-    : { untrusted: false, suspicious: false, labels: [] };
+  if (!s) return { untrusted: false, labels: [] };
+  return { untrusted: s.untrusted, labels: s.suspicious ? [...s.labels, SUSPICIOUS_LABEL] : [...s.labels] };
 }

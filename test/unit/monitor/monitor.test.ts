@@ -93,7 +93,7 @@ describe('Monitor', () => {
     });
     m.pre(fetch);
     m.post(fetch);
-    assert.deepEqual(m.taint('sx'), { untrusted: true, suspicious: false, labels: ['web/fetch'] });
+    assert.deepEqual(m.taint('sx'), { untrusted: true, labels: ['web/fetch'] });
     const send = call('send', { to: 'bob@corp.example' }, AFTER + 5000, {
       server: 'mail',
       seq: 51,
@@ -113,7 +113,7 @@ describe('Monitor', () => {
     run(m, read);
     const send = call('send', { to: 'bob@corp.example' }, AFTER + 5000, { server: 'mail', session: 'sy' });
     assert.equal(m.pre(send).alerts.filter((a) => a.detector === 'toxic-flow').length, 0);
-    assert.deepEqual(m.taint('sy'), { untrusted: false, suspicious: false, labels: [] });
+    assert.deepEqual(m.taint('sy'), { untrusted: false, labels: [] });
   });
 
   it('[PI-3] treats a not-read-only open-world tool as sensitive from its annotations', () => {
