@@ -92,10 +92,10 @@ export class PolicyEngine {
   isVisible(principal: PolicyPrincipal, resource: PolicyResource, context?: VisibilityContext): boolean {
     const action = ACTION_FOR_KIND[resource.kind];
     const { partitions, visibility } = this.#state;
-    const key = visibilityKey(principal, resource, context);
+    const part = partitions.get(action, resourceUid(resource), resource.server);
+    const key = visibilityKey(part.contextAttrs, principal, resource, context);
     const cached = key === undefined ? undefined : visibility.get(key);
     if (cached !== undefined) return cached;
-    const part = partitions.get(action, resourceUid(resource), resource.server);
     const answer = visible(part, principal, action, resource, context);
     if (key !== undefined) {
       if (visibility.size >= MAX_VISIBILITY_CACHE) visibility.clear();
@@ -165,26 +165,30 @@ export class PolicyEngine {
 }
 
 /**
- * Cache key for isVisible; `now` counts to the minute (listing is not the security boundary:
- * every call is authorized exactly). Undefined (no caching) when the context cannot be keyed.
+ * Cache key for isVisible: the principal, the whole resource (annotations and trust change the
+ * answer) and only the context attributes the relevant policies read, so one answer serves
+ * every session; `now` counts to the minute (listing is not the security boundary: every call
+ * is authorized exactly). Undefined (no caching) when the context cannot be keyed.
  */
 function visibilityKey(
+  reads: ReadonlySet<string>,
   p: PolicyPrincipal,
   r: PolicyResource,
   ctx: VisibilityContext | undefined,
 ): string | undefined {
+  const pick = (name: keyof VisibilityContext): unknown => (reads.has(name) ? (ctx?.[name] ?? null) : null);
   try {
-    const minute = ctx?.now === undefined ? null : Math.floor(ctx.now / 60_000);
-    // The whole resource: annotations and trust change the answer.
+    const time = reads.has('now') || reads.has('datetime');
+    const minute = time && ctx?.now !== undefined ? Math.floor(ctx.now / 60_000) : null;
     return JSON.stringify([
       p.id,
       [...p.roles].sort(),
       r,
       minute,
-      ctx?.task,
-      ctx?.session,
-      ctx?.grant,
-      ctx?.taint,
+      pick('task'),
+      pick('session'),
+      pick('grant'),
+      pick('taint'),
     ]);
   } catch {
     return undefined;

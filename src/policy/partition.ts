@@ -29,6 +29,24 @@ export interface Partition {
    */
   readonly principalAttrs: boolean;
   readonly resourceAttrs: boolean;
+  /** Context attributes the partition's conditions read (all of them if unsure). */
+  readonly contextAttrs: ReadonlySet<string>;
+}
+
+const CONTEXT_FIELDS = ['args', 'now', 'datetime', 'task', 'session', 'grant', 'taint'];
+const CONTEXT_ACCESS = /"left":\{"Var":"context"\},"attr":"((?:[^"\\]|\\.)*)"/g;
+
+function contextUse(policies: readonly CompiledPolicy[]): ReadonlySet<string> {
+  const used = new Set<string>();
+  for (const p of policies) {
+    const text = JSON.stringify(p.json.conditions);
+    const uses = text.split('{"Var":"context"}').length - 1;
+    const accesses = [...text.matchAll(CONTEXT_ACCESS)];
+    // `context` used other than as `context.x` / `context has x`: assume it reads everything.
+    if (accesses.length !== uses) return new Set(CONTEXT_FIELDS);
+    for (const m of accesses) used.add(JSON.parse(`"${m[1]!}"`) as string);
+  }
+  return used;
 }
 
 const preparsed = new Set<string>();
@@ -75,6 +93,7 @@ function makePartition(policies: readonly CompiledPolicy[]): Partition {
     hasPermit,
     principalAttrs: usesVar(policies, 'principal'),
     resourceAttrs: usesVar(policies, 'resource'),
+    contextAttrs: contextUse(policies),
   };
   if (!hasPermit) return { ...base, setId: '', error: undefined };
   const texts = Object.fromEntries(policies.map((p) => [p.id, p.text]));

@@ -135,3 +135,23 @@ describe('isVisible caching', () => {
     assert.equal(engine.isVisible({ id: 'z', roles: [] }, t('fs', 'read_file')), false);
   });
 });
+
+describe('isVisible cache and context', () => {
+  const e = PolicyEngine.fromText({
+    'p.cedar': `@id("task") permit (principal, action == Warden::Action::"call_tool", resource == Warden::Tool::"gh.label") when { context.task == "triage" };
+      @id("plain") permit (principal, action == Warden::Action::"call_tool", resource == Warden::Tool::"gh.read");`,
+  });
+  const p = { id: 'p', roles: [] };
+
+  it('answers from the context attributes a policy reads (task): shown for the task, hidden otherwise', () => {
+    assert.equal(e.isVisible(p, t('gh', 'label'), { task: 'triage', session: 's1' }), true);
+    assert.equal(e.isVisible(p, t('gh', 'label'), { task: 'deploy', session: 's1' }), false);
+    assert.equal(e.isVisible(p, t('gh', 'label'), { task: 'triage', session: 's2' }), true);
+    assert.equal(e.isVisible(p, t('gh', 'label'), { task: 'deploy', session: 's2' }), false);
+  });
+
+  it('ignores context attributes no policy reads (one answer for every session)', () => {
+    assert.equal(e.isVisible(p, t('gh', 'read'), { session: 's1' }), true);
+    assert.equal(e.isVisible(p, t('gh', 'read'), { session: 's2', task: 'x' }), true);
+  });
+});
