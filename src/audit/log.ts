@@ -145,8 +145,8 @@ export class AuditLog {
           const rows = await this.range(next, 500);
           for (const r of rows) {
             if (stopped) return;
+            next = r.seq + 1; // a throwing callback skips the record rather than looping on it
             onRecord(r);
-            next = r.seq + 1;
           }
           if (rows.length < 500) break;
         }
@@ -254,8 +254,17 @@ export class AuditLog {
     }
   }
 
+  /** The last committed record's seq and hash (seq 0 and the genesis hash when empty). */
+  async head(): Promise<{ seq: number; hash: string }> {
+    const rows = await this.#store.query<{ seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit_head WHERE id = 1',
+    );
+    const h = rows[0];
+    if (h === undefined) throw new AuditError('ERR_AUDIT_TAMPERED', 'the audit_head row is missing');
+    return { seq: Number(h.seq), hash: h.hash };
+  }
+
   async #headSeq(): Promise<number> {
-    const rows = await this.#store.query<{ seq: number }>('SELECT seq FROM audit_head WHERE id = 1');
-    return Number(rows[0]?.seq ?? 0);
+    return (await this.head()).seq;
   }
 }

@@ -16,6 +16,7 @@ for (const f of await storeFixtures()) {
         assert.equal(r2.seq, 2);
         assert.equal(r2.prevHash, r1.hash);
         assert.deepEqual(await h.log.get(2), r2);
+        assert.deepEqual(await h.log.head(), { seq: 2, hash: r2.hash });
         const v = await h.log.verify();
         assert.equal(v.ok, true);
         assert.equal(v.records, 2);

@@ -161,5 +161,18 @@ for (const f of await storeFixtures()) {
         await h.cleanup();
       }
     });
+
+    it('[AU-3] fails when a stored checkpoint row is moved to another size', async () => {
+      const h = await openHarness(f, { checkpointLog: false });
+      try {
+        await appendMany(h.log, 10);
+        await h.log.checkpoint();
+        assert.equal((await h.log.verify()).ok, true);
+        await h.store.run('UPDATE audit_checkpoints SET size = 5');
+        failsAt(await h.log.verify(), 5, 'checkpoint-signature');
+      } finally {
+        await h.cleanup();
+      }
+    });
   });
 }
