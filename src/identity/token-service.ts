@@ -46,6 +46,7 @@ export interface VerifiedToken {
 
 const TOKEN_HEADER_KEYS: ReadonlySet<string> = new Set(['alg', 'typ', 'kid']);
 export const KID_RE = /^k[A-Za-z0-9_-]{22}$/;
+const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * Issues, verifies, delegates and revokes access tokens (ES256 JWT, RFC 9068 profile).
@@ -63,6 +64,7 @@ export class TokenService {
   readonly #registry: AgentRegistry;
   readonly #keys: SigningKeys;
   readonly #clock: Clock;
+  readonly #verified = new Map<string, { kid: string; claims: AccessClaims }>();
 
   constructor(db: SqlClient, registry: AgentRegistry, keys: SigningKeys, options: TokenServiceOptions) {
     this.issuer = options.issuer;
@@ -164,6 +166,25 @@ export class TokenService {
   }
 
   async verify(token: string): Promise<VerifiedToken> {
+    let entry = this.#verified.get(token);
+    if (entry === undefined || (await this.#keys.verifier(entry.kid)) === null) {
+      entry = await this.#verifySignature(token);
+      if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear();
+      this.#verified.set(token, entry);
+    }
+    const claims = entry.claims;
+    this.#checkTimes(claims);
+    const reason = Revocations.reason(await this.revocations.snapshot(), claims);
+    if (reason !== null) throw new IdentityError('ERR_TOKEN_REVOKED', reason, { jti: claims.jti });
+    return { claims, principal: await this.#principal(claims) };
+  }
+
+  /**
+   * The signature and profile checks, done once per distinct token string: identical bytes
+   * verify identically, so later presentations only repeat the time, key-liveness,
+   * revocation and agent checks (which depend on now and on the store).
+   */
+  async #verifySignature(token: string): Promise<{ kid: string; claims: AccessClaims }> {
     const header = checkCompactJws(token, { headerKeys: TOKEN_HEADER_KEYS, kidRe: KID_RE });
     if (header.typ !== 'at+jwt' && header.typ !== 'application/at+jwt') throw invalid('typ must be at+jwt');
     const key = await this.#keys.verifier(header.kid);
@@ -183,10 +204,7 @@ export class TokenService {
     } catch (e) {
       throw mapJoseError(e);
     }
-    const claims = this.#checkClaims(payload);
-    const reason = Revocations.reason(await this.revocations.snapshot(), claims);
-    if (reason !== null) throw new IdentityError('ERR_TOKEN_REVOKED', reason, { jti: claims.jti });
-    return { claims, principal: await this.#principal(claims) };
+    return { kid: header.kid, claims: this.#checkClaims(payload) };
   }
 
   /** Revokes by token id (and its descendants), by agent, or by task. */
@@ -199,15 +217,22 @@ export class TokenService {
     if (!parsed.success)
       throw invalid(`claims do not match the profile (${parsed.error.issues[0]?.path.join('.') ?? ''})`);
     const c = parsed.data as AccessClaims;
-    const now = this.#nowSec();
     if (c.exp - c.iat > this.maxTtlSec) throw invalid('lifetime beyond the cap');
-    if (c.iat > now + this.leewaySec || c.nbf > now + this.leewaySec) throw invalid('issued in the future');
     if (c.exp < c.nbf) throw invalid('expires before it is valid');
     if (actorChain(c.act).length > this.maxDepth) throw invalid('delegation chain too deep');
+    const claims = { ...c, grant: parseGrant(c.grant) };
+    this.#checkTimes(claims);
+    return claims;
+  }
+
+  /** Time checks, repeated on every presentation (leeway ≤ 60 s, DL-11). */
+  #checkTimes(c: AccessClaims): void {
+    const now = this.#nowSec();
+    if (c.exp <= now - this.leewaySec) throw new IdentityError('ERR_TOKEN_EXPIRED', 'the token has expired');
+    if (c.iat > now + this.leewaySec || c.nbf > now + this.leewaySec) throw invalid('issued in the future');
     if (c.grant.expiresAt <= this.#clock.now() - this.leewaySec * 1000) {
       throw new IdentityError('ERR_TOKEN_EXPIRED', 'the grant has expired');
     }
-    return { ...c, grant: parseGrant(c.grant) };
   }
 
   async #principal(c: AccessClaims): Promise<Principal> {

@@ -275,6 +275,24 @@ for (const f of await storeFixtures()) {
       );
     });
 
+    it('[DL-11] refuses a token once it expires even after it was verified (and cached) before', async () => {
+      const clock = new ManualClock(Date.now());
+      await withIdentity(
+        f,
+        async (id) => {
+          const { agent } = await id.registry.create({ name: 'e' });
+          const t = await id.tokens.issue({ agentId: agent.id, grant: readOnly(), ttlSec: 60 });
+          assert.ok(await id.tokens.verify(t.token));
+          assert.ok(await id.tokens.verify(t.token));
+          clock.advance(60_000 + 29_000);
+          assert.ok(await id.tokens.verify(t.token), 'within the 30 s leeway');
+          clock.advance(2_000);
+          await assert.rejects(id.tokens.verify(t.token), rejectsWith('ERR_TOKEN_EXPIRED'));
+        },
+        { clock },
+      );
+    });
+
     it('stores signing keys sealed: the private scalar is absent from the store and a wrong KEK cannot sign', async () => {
       await withIdentity(f, async (id, { store }) => {
         const { agent } = await id.registry.create({ name: 'k' });
