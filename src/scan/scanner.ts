@@ -11,6 +11,7 @@ import {
   annotationFindings,
   collisionFindings,
   fillParameterFindings,
+  keyFindings,
   nameFindings,
   parameterNameFindings,
   shadowFindings,
@@ -99,6 +100,7 @@ export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
   const texts = [...fields.filter((f) => f.role !== 'property-name' && f.role !== 'key'), ...hidden];
   nameFindings(name, emit);
   parameterNameFindings(fields, emit);
+  keyFindings(fields, emit);
   const propertyNames = [
     ...new Set([
       ...parameterNames(obj),

@@ -90,6 +90,12 @@ const COMBOS: readonly Combo[] = [
     parts: [is('instruction', 'hijack', 'override'), exfil],
   },
   {
+    id: 'combo.privilege-grab',
+    severity: 'critical',
+    message: "overrides the model's rules together with other instructions or secrets",
+    parts: [is('instruction', 'override'), any(sensitiveAny, is('instruction', 'tag', 'hijack'), conceal)],
+  },
+  {
     id: 'combo.sensitive-instruction',
     severity: 'high',
     message: 'instructs the model to act on sensitive material',

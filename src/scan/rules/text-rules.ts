@@ -111,6 +111,37 @@ export const TEXT_RULES: readonly TextRule[] = [
     message: 'announces new instructions or a new role for the model',
   },
   {
+    id: 'instruction.disable-safety',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      '\\b(?:disable|bypass|ignore|turn off|override|deactivate)\\s+(?:all\\s+|any\\s+)?(?:the\\s+|your\\s+)?(?:guardrails|(?:security|safety)\\s+(?:guardrails?|guidelines|checks|restrictions|filters|policies|rules|measures))\\b' +
+        "|\\btrust\\s+this\\s+tool\\s+(?:completely|fully|unconditionally)|\\bregardless\\s+of\\s+(?:the\\s+)?user(?:'s)?\\s+(?:permissions?|consent|approval)|\\bsecurity_?level\\s*=\\s*0\\b",
+    ),
+    message: 'asks the model to drop its safety rules',
+  },
+  {
+    id: 'instruction.privilege-claim',
+    category: 'instruction',
+    tag: 'tag',
+    severity: 'medium',
+    re: r(
+      '\\bgrant\\s+(?:yourself\\s+|itself\\s+|this tool\\s+)?(?:full|unrestricted|administrator|root|elevated|unlimited)\\s+(?:\\w+\\s+)?(?:access|privileges?|permissions?)\\b|\\b(?:with|requires?|run with)\\s+elevated\\s+privileges\\s+regardless\\b',
+    ),
+    message: 'claims or requests elevated privileges for the model',
+  },
+  {
+    id: 'instruction.injection-label',
+    category: 'instruction',
+    tag: 'tag',
+    severity: 'medium',
+    re: r(
+      '\\b(?:prompt|system)[_ -]?injection\\b|\\bhidden[_ -](?:command|instruction|prompt|directive)s?\\b|\\[\\s*(?:admin|system|developer)\\s*:',
+    ),
+    message: 'labels text as a hidden or system instruction',
+  },
+  {
     id: 'conceal.from-user',
     category: 'conceal',
     severity: 'high',
@@ -201,6 +232,16 @@ export const TEXT_RULES: readonly TextRule[] = [
     message: 'instructs the model to read or send a sensitive file',
   },
   {
+    id: 'sensitive.hunt',
+    category: 'sensitive',
+    tag: 'read',
+    severity: 'medium',
+    re: r(
+      '\\b(?:search|scan|look|grep|find|hunt|crawl)\\s+(?:\\w+\\s+){0,3}?(?:for\\s+)?(?:\\w+\\s+){0,2}?(?:files?|documents?|folders?|directories|anything)\\s+(?:containing|that contain|with|named|matching)\\s+[^.]{0,20}?\\b(?:passwords?|secrets?|api[_ ]?keys?|tokens?|credentials?|private[_ ]?keys?|wallets?|seed phrases?)',
+    ),
+    message: 'asks the model to hunt for secrets',
+  },
+  {
     id: 'sensitive.path',
     category: 'sensitive',
     tag: 'path',
@@ -238,6 +279,16 @@ export const TEXT_RULES: readonly TextRule[] = [
       '\\b(?:any|all|every)\\s+(?:other\\s+)?(?:api\\s+keys?|tokens?|passwords?|credentials|secrets?|private\\s+keys?)\\s+(?:that\\s+)?(?:you\\s+(?:have\\s+)?(?:seen|found|know|see|encounter(?:ed)?|received)|(?:from|in)\\s+(?:the|this)\\s+(?:conversation|chat|context|session))',
     ),
     message: 'asks for secrets seen in the conversation',
+  },
+  {
+    id: 'exfil.explicit',
+    category: 'exfil',
+    tag: 'url',
+    severity: 'high',
+    re: r(
+      '\\bexfiltrat\\w*|\\bexfil\\b|\\bexport\\s+all\\s+(?:the\\s+)?(?:user|customer|private|personal)\\s+data\\s+to\\b',
+    ),
+    message: 'speaks of exfiltrating or exporting all user data',
   },
   {
     id: 'exfil.send-url',

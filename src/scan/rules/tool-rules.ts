@@ -45,6 +45,28 @@ const ACTION_WORDS =
 const SUSPICIOUS_PARAMS =
   /^(?:side[_-]?notes?|hidden[_-]?\w*|notes?[_-]?(?:for|to)[_-]?(?:ai|assistant|model|llm)|exfil\w*|secret[_-]?note|covert\w*|ai[_-]?notes?|feedback[_-]?to[_-]?model)$/i;
 
+const SUSPICIOUS_KEY =
+  /\b(?:system prompt|injection|bypass (?:security|safety)|privilege escalation|hidden (?:command|instruction|prompt)s?|trust level|security override|admin override)\b/;
+
+/** Non-schema keys (in annotations, _meta, …) whose names announce an injection. */
+export function keyFindings(fields: readonly Field[], emit: Emit): void {
+  for (const f of fields) {
+    if (f.role !== 'key' || !SUSPICIOUS_KEY.test(identifierToWords(f.text))) continue;
+    emit(
+      mk(
+        'deceptive.suspicious-key',
+        'instruction',
+        'medium',
+        f.pointer,
+        f.text.slice(0, 80),
+        'an extension key announces hidden instructions or privileges',
+        'tag',
+      ),
+    );
+    return;
+  }
+}
+
 /** Parameter names that are instructions (`content_from_reading_ssh_id_rsa`) or side channels. */
 export function parameterNameFindings(fields: readonly Field[], emit: Emit): void {
   for (const f of fields) {
