@@ -78,6 +78,8 @@ async function startWarden(
     spawnNode([...prof, ...loader, launcher, FROM, join(dir, 'warden.yaml')], { label: name }),
   );
   const { url, token } = p.info as { url: string; token: string };
+  if (opts.profileDir !== undefined)
+    run.ctx.log(`${name}: pid ${p.child.pid}, CPU profile in ${opts.profileDir}`);
   return {
     label: name,
     url,
@@ -142,7 +144,11 @@ export default async function gatewayBench(ctx: BenchContext): Promise<BenchRow[
       const shm = mkdtempSync('/dev/shm/warden-bench-');
       cleanup.push(shm);
       targets.push(
-        await startWarden(run, 'warden-tmpfs', [`url: ${echoUrl}`], { dataDir: shm, upstreamPid }),
+        await startWarden(run, 'warden-tmpfs', [`url: ${echoUrl}`], {
+          dataDir: shm,
+          upstreamPid,
+          profileDir: process.env.WARDEN_BENCH_PROFILE,
+        }),
       );
     }
     const rows = await measure(run, targets, 'HTTP upstream');
