@@ -9,6 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AuditError,
+  AuditLog,
   CHECKPOINT_LOG_FILE,
   checkpointSignatureOk,
   loadAuditPublicKey,
@@ -170,6 +171,29 @@ for (const f of await storeFixtures()) {
         assert.equal((await h.log.verify()).ok, true);
         await h.store.run('UPDATE audit_checkpoints SET size = 5');
         failsAt(await h.log.verify(), 5, 'checkpoint-signature');
+      } finally {
+        await h.cleanup();
+      }
+    });
+
+    it('refuses to open a log whose tail was altered, and verifies with only the public key', async () => {
+      const h = await openHarness(f);
+      try {
+        await appendMany(h.log, 20);
+        await h.log.close();
+        const pem = readFileSync(join(h.dir, PUBLIC_KEY_FILE), 'utf8');
+        const verifier = await AuditLog.open(h.store, {
+          keys: loadAuditPublicKey(pem),
+          checkpointLog: join(h.dir, CHECKPOINT_LOG_FILE),
+        });
+        assert.equal((await verifier.verify()).ok, true);
+        assert.equal((await verifier.verify({ publicKey: pem })).checkpoints > 0, true);
+        await verifier.close();
+        await h.store.run("UPDATE audit_records SET tool = 'other' WHERE seq = 15");
+        await assert.rejects(
+          h.restart(),
+          (e: unknown) => e instanceof AuditError && e.code === 'ERR_AUDIT_TAMPERED' && e.details.seq === 15,
+        );
       } finally {
         await h.cleanup();
       }
