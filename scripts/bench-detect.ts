@@ -6,7 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { inspectContent } from '../src/monitor/index.ts';
-import { REPLAY_CONFIG, replay, summarize } from '../test/fixtures/monitor/sessions/replay.ts';
+import {
+  noveltyExposure,
+  REPLAY_CONFIG,
+  replay,
+  summarize,
+} from '../test/fixtures/monitor/sessions/replay.ts';
 import type { Summary } from '../test/fixtures/monitor/sessions/replay.ts';
 
 const json = process.argv.includes('--json');
@@ -22,6 +27,7 @@ const strict = summarize(
   }),
 );
 const replayMs = performance.now() - t0;
+const novelty = noveltyExposure();
 
 type Doc = { id: string; split: string; kind: string; text: string };
 const load = (f: string): Doc[] =>
@@ -52,9 +58,17 @@ const corpus = (['dev', 'heldout'] as const).map((split) => {
 
 if (json) {
   process.stdout.write(
-    JSON.stringify({ replay: main, replayStrictToxicFlow: strict, corpus, replayMs }, null, 2) + '\n',
+    JSON.stringify({ replay: main, replayStrictToxicFlow: strict, novelty, corpus, replayMs }, null, 2) +
+      '\n',
   );
 } else {
+  console.log(
+    `benign test week: ${novelty.withNovelty}/${novelty.sessions} sessions contain legitimate novelty (never seen before by that agent): ${Object.entries(
+      novelty.byKind,
+    )
+      .map(([k, v]) => `${v} new ${k}`)
+      .join(', ')}`,
+  );
   print('default config', main);
   print('toxic-flow strict (any sensitive call after untrusted content)', strict);
   console.log('\ncontent injection detector (labelled corpus; rules were written against dev only)');
