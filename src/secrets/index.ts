@@ -44,3 +44,5 @@ export type {
 export { CANARY_PREFIX, plantCanaries, countOccurrences } from './canary.ts';
 export type { OccurrenceCount } from './canary.ts';
 export { redactingLogger } from './logger.ts';
+export { SecretBroker } from './broker.ts';
+export type { SecretBrokerOptions } from './broker.ts';
