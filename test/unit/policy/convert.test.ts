@@ -54,6 +54,7 @@ describe('jsonToCedar (args conversion)', () => {
     assert.equal(jsonToCedar(0.1 + 0.2).value, '0.30000000000000004');
     assert.equal(jsonToCedar(2 ** 60).value, '1152921504606847000');
     assert.equal(jsonToCedar(1e21).value, '1e+21');
+    assert.equal(jsonToCedar(JSON.parse('1e400')).value, 'Infinity'); // [RPC-15]
   });
 
   it('maps arrays to sets, objects to records, and drops null', () => {
