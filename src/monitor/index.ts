@@ -60,3 +60,5 @@ export type { SpanInput, AttrValue, OtlpExporterOptions } from './otel.ts';
 export { buildTimeline, renderTimeline, monitorEventFromRecord } from './trace.ts';
 export type { TraceRecord, TimelineEntry } from './trace.ts';
 export { formatAlert, formatInspect, inspectExitCode } from './format.ts';
+export { followAlerts } from './follow.ts';
+export type { FollowOptions } from './follow.ts';
