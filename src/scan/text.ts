@@ -20,6 +20,7 @@ function asciiFoldTable(): Map<string, string> {
  * to their ASCII prototype and collapses whitespace runs to one space.
  */
 export function normalizeForMatch(s: string): string {
+  if (isAscii(s)) return s.replace(/\s+/g, ' ');
   const t = asciiFoldTable();
   let out = '';
   for (const ch of stripInvisible(s).normalize('NFKC')) {

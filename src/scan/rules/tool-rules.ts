@@ -119,30 +119,33 @@ function escapeRe(s: string): string {
 const FILL_VERBS =
   '(?:pass|put|include|insert|add|append|attach|provide|send|place|embed|supply|copy|paste|fill|populate|write|set)';
 
+const FILL_PREFILTER = new RegExp(`\\b${FILL_VERBS}\\b`, 'i');
+const FILL_RE = new RegExp(
+  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:its|the|their|this|that|file'?s?|whole|entire|full|all)\\s+(?:\\w+\\s+){0,2}?(?:contents?|text|data|output|results?|history|values?|file)\\b[^.]{0,40}?\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
+  'gi',
+);
+
 /** "read X and pass its content as 'sidenote'": text that tells the model what to put in a parameter. */
 export function fillParameterFindings(texts: readonly Field[], params: readonly string[], emit: Emit): void {
-  const usable = params.filter((p) => p.length >= 3);
-  const target = usable.length > 0 ? `[\`'"]?(${usable.map(escapeRe).join('|')})\\b|` : '';
-  const re = new RegExp(
-    `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:its|the|their|this|that|file'?s?|whole|entire|full|all)\\s+(?:\\w+\\s+){0,2}?(?:contents?|text|data|output|results?|history|values?|file)\\b[^.]{0,40}?\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?(?:${target}[\`'"]?([\\w-]+)[\`'"]?\\s+(?:field|parameter|param|argument|arg)\\b)`,
-    'i',
-  );
+  const names = new Set(params.filter((p) => p.length >= 3));
   for (const f of texts) {
     const t = normalizeForMatch(f.text);
-    const m = re.exec(t);
-    if (m === null) continue;
-    emit(
-      mk(
-        'exfil.fill-parameter',
-        'exfil',
-        'medium',
-        f.pointer,
-        excerptAround(t, m.index, m.index + m[0].length),
-        `tells the model to put content into parameter '${m[1] ?? m[2]}'`,
-        'fill',
-      ),
-    );
-    return;
+    if (!FILL_PREFILTER.test(t)) continue;
+    for (const m of t.matchAll(FILL_RE)) {
+      if (!names.has(m[1]!) && m[2] === undefined) continue;
+      emit(
+        mk(
+          'exfil.fill-parameter',
+          'exfil',
+          'medium',
+          f.pointer,
+          excerptAround(t, m.index, m.index + m[0].length),
+          `tells the model to put content into parameter '${m[1]}'`,
+          'fill',
+        ),
+      );
+      return;
+    }
   }
 }
 
