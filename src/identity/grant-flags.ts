@@ -105,3 +105,12 @@ function num(s: string, key: string): number {
 function flagError(message: string): IdentityError {
   return new IdentityError('ERR_GRANT_INVALID', message);
 }
+
+/** `--ttl` values: `90`, `90s`, `15m`, `1h` → seconds (positive integer). */
+export function parseTtl(text: string): number {
+  const m = /^([1-9][0-9]{0,6})(s|m|h)?$/.exec(text.trim());
+  if (m === null)
+    throw flagError(`--ttl ${text.slice(0, 20)}: expected a number with an optional s, m or h suffix`);
+  const n = Number(m[1]);
+  return m[2] === 'h' ? n * 3600 : m[2] === 'm' ? n * 60 : n;
+}

@@ -37,6 +37,11 @@ export interface Identity {
   readonly clients: ClientAuthenticator;
   readonly authenticator: Authenticator;
   readonly config: IdentityConfig;
+  /**
+   * Housekeeping to run every minute or so (any replica): rotates the signing key when due,
+   * drops expired revocations, lineage rows, used assertion ids and long-retired keys.
+   */
+  maintain(): Promise<void>;
 }
 
 /** Migrates the identity tables and wires every identity service on one store. */
@@ -73,5 +78,10 @@ export async function createIdentity(db: SqlClient, config: IdentityConfig): Pro
     leewaySec,
   });
   const authenticator = createAuthenticator({ registry, tokens, allowApiKeys: config.allowApiKeys, clock });
-  return { registry, keys, tokens, clients, authenticator, config };
+  const maintain = async (): Promise<void> => {
+    await keys.signer();
+    await tokens.revocations.purge();
+    await keys.purge();
+  };
+  return { registry, keys, tokens, clients, authenticator, config, maintain };
 }

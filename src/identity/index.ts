@@ -18,7 +18,7 @@ export {
   constraintWithin,
 } from './grants.ts';
 export type { ArgCheck } from './grants.ts';
-export { parseGrantFlags } from './grant-flags.ts';
+export { parseGrantFlags, parseTtl } from './grant-flags.ts';
 export type { GrantFlags } from './grant-flags.ts';
 export { deriveDelegated } from './delegation.ts';
 export type {
@@ -35,7 +35,8 @@ export { TokenService, KID_RE } from './token-service.ts';
 export type { TokenServiceOptions, IssuedToken, VerifiedToken } from './token-service.ts';
 export { SigningKeys } from './signing-keys.ts';
 export type { SigningKeysOptions, KeyInfo } from './signing-keys.ts';
-export { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
+export { loadOrCreateKeyFile, readKeyFile, writeBootstrapFile, readBootstrapFile } from './key-file.ts';
+export type { BootstrapFile } from './key-file.ts';
 export { ClientAuthenticator, createClientAssertion, ASSERTION_TYPE } from './client-auth.ts';
 export type { BootstrapCredential } from './client-auth.ts';
 export { Revocations } from './revocations.ts';

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeSync, constants } from 'node:fs';
+import type { JWK } from 'jose';
+import type { BootstrapCredential } from './client-auth.ts';
 import { IdentityError } from './errors.ts';
 
 /**
@@ -67,4 +69,73 @@ export function unseal(kek: Buffer, sealed: Buffer, aad: string): Buffer {
       'a signing key does not decrypt with this key-encryption key',
     );
   }
+}
+
+/** What `warden agent create` writes for an agent's bootstrap key (mode 0600, never logged). */
+export interface BootstrapFile {
+  readonly client_id: string;
+  readonly kid: string;
+  readonly private_jwk: Record<string, unknown>;
+  readonly token_endpoint: string;
+}
+
+/** Writes a bootstrap credential file with mode 0600; refuses to overwrite an existing file. */
+export function writeBootstrapFile(
+  path: string,
+  credential: { clientId: string; kid: string; privateJwk: object },
+  tokenEndpoint: string,
+): void {
+  const body: BootstrapFile = {
+    client_id: credential.clientId,
+    kid: credential.kid,
+    private_jwk: { ...credential.privateJwk },
+    token_endpoint: tokenEndpoint,
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch {
+    throw new IdentityError('ERR_IDENTITY_CONFIG', `cannot create ${path} (it must not exist yet)`, { path });
+  }
+  try {
+    writeSync(fd, JSON.stringify(body, null, 2) + '\n');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a bootstrap file back as a credential for `createClientAssertion` (0600 enforced). */
+export function readBootstrapFile(path: string): {
+  credential: BootstrapCredential;
+  tokenEndpoint: string;
+} {
+  if ((statSync(path).mode & 0o077) !== 0) {
+    throw new IdentityError(
+      'ERR_KEY_UNAVAILABLE',
+      `bootstrap file ${path} must not be accessible to group or others`,
+      { path },
+    );
+  }
+  let v: Partial<BootstrapFile>;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8')) as Partial<BootstrapFile>;
+  } catch {
+    throw new IdentityError('ERR_IDENTITY_CONFIG', `bootstrap file ${path} is not JSON`, { path });
+  }
+  if (
+    typeof v.client_id !== 'string' ||
+    typeof v.kid !== 'string' ||
+    typeof v.private_jwk !== 'object' ||
+    typeof v.token_endpoint !== 'string'
+  ) {
+    throw new IdentityError(
+      'ERR_IDENTITY_CONFIG',
+      `bootstrap file ${path} lacks client_id, kid, private_jwk or token_endpoint`,
+      { path },
+    );
+  }
+  return {
+    credential: { clientId: v.client_id, kid: v.kid, privateJwk: v.private_jwk },
+    tokenEndpoint: v.token_endpoint,
+  };
 }

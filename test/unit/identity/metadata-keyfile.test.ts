@@ -87,3 +87,48 @@ describe('duplicate JSON keys', () => {
     assert.ok(!hasDuplicateKeys('[1,2,"x"]'));
   });
 });
+
+describe('bootstrap file and ttl flags', () => {
+  it('writes a 0600 bootstrap file once and reads it back as a credential', async () => {
+    const { createClientAssertion, readBootstrapFile, writeBootstrapFile } =
+      await import('../../../src/identity/index.ts');
+    const { generateKeyPair, exportJWK } = await import('jose');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-boot-'));
+    try {
+      const p = join(dir, 'agent.json');
+      const kp = await generateKeyPair('ES256', { extractable: true });
+      const cred = {
+        clientId: 'agt_x',
+        kid: 'cAAAAAAAAAAAAAAAAAAAAAA',
+        privateJwk: await exportJWK(kp.privateKey),
+      };
+      writeBootstrapFile(p, cred, 'http://127.0.0.1:7420/token');
+      assert.equal(statSync(p).mode & 0o777, 0o600);
+      assert.throws(
+        () => writeBootstrapFile(p, cred, 'x'),
+        (e: unknown) => e instanceof IdentityError && e.code === 'ERR_IDENTITY_CONFIG',
+      );
+      const back = readBootstrapFile(p);
+      assert.equal(back.tokenEndpoint, 'http://127.0.0.1:7420/token');
+      assert.match(
+        await createClientAssertion(back.credential, { audience: 'http://127.0.0.1:7420/token' }),
+        /^ey/,
+      );
+      chmodSync(p, 0o640);
+      assert.throws(
+        () => readBootstrapFile(p),
+        (e: unknown) => e instanceof IdentityError && e.code === 'ERR_KEY_UNAVAILABLE',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('parses --ttl values and refuses malformed ones', async () => {
+    const { parseTtl } = await import('../../../src/identity/index.ts');
+    assert.equal(parseTtl('90'), 90);
+    assert.equal(parseTtl('15m'), 900);
+    assert.equal(parseTtl('1h'), 3600);
+    for (const bad of ['0', '-1', '1d', '1.5m', '', 'm'])
+      assert.throws(() => parseTtl(bad), IdentityError, bad);
+  });
+});
