@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeSync, constants } from 'node:fs';
-import type { JWK } from 'jose';
 import type { BootstrapCredential } from './client-auth.ts';
 import { IdentityError } from './errors.ts';
 
