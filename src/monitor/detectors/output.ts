@@ -7,7 +7,8 @@ import { seqs } from './types.ts';
 const RANK = { clean: 0, suspicious: 1, malicious: 2 } as const;
 
 export const outputAnomaly: Detector = (e, b, _s, c) => {
-  if (e.tool === undefined || e.outcome !== 'ok') return null;
+  // Findings count whatever the outcome: an MCP tool error (isError) still reaches the model (PI-2).
+  if (e.tool === undefined || e.decision === 'deny') return null;
   const cfg = c.detectors['output-anomaly'];
   const key = toolKey(e);
   const f = e.findings;
@@ -31,7 +32,8 @@ export const outputAnomaly: Detector = (e, b, _s, c) => {
     };
   }
   const t = b.tools[key];
-  if (typeof e.resultBytes !== 'number' || !t || t.resultLogBytes.n < cfg.minSamples) return null;
+  if (e.outcome !== 'ok' || typeof e.resultBytes !== 'number' || !t || t.resultLogBytes.n < cfg.minSamples)
+    return null;
   const z = zScore(t.resultLogBytes, Math.log2(1 + e.resultBytes), 1);
   if (z < cfg.z) return null;
   return {

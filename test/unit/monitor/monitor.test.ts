@@ -201,6 +201,15 @@ describe('Monitor', () => {
     assert.match(m.post(sec).alerts[0]!.message, /secret/);
     const big = call('list_dir', { path: '/work/repo/src' }, AFTER, { resultBytes: 50_000_000 });
     assert.match(m.post(big).alerts[0]!.message, /far above/);
+    const errorText = call('list_dir', { path: '/work/repo/src' }, AFTER + 2, {
+      outcome: 'error',
+      findings: { injection: 'suspicious' },
+    });
+    assert.equal(
+      m.post(errorText).alerts[0]?.detector,
+      'output-anomaly',
+      '[PI-2] a tool error is read by the model too',
+    );
     const normal = call('list_dir', { path: '/work/repo/src' }, AFTER + 1, { resultBytes: 450 });
     assert.deepEqual(m.post(normal).alerts, []);
   });
