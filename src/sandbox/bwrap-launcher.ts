@@ -8,8 +8,9 @@ import type { CgroupSupport } from './cgroups.ts';
 import { SandboxError } from './errors.ts';
 import type { LaunchedProcess, Launcher, LaunchSpec } from './launcher.ts';
 import { probeHostLayout } from './host-layout.ts';
-import { makeProfile, DEFAULT_SANDBOX_UID } from './profile.ts';
-import type { SandboxProfile } from './profile.ts';
+import { makeProfile, mergeProfile, DEFAULT_SANDBOX_UID } from './profile.ts';
+import type { SandboxOverrides, SandboxProfile } from './profile.ts';
+import { effectiveProfile, insideCwd } from './launch-plan.ts';
 import { sandboxEnv } from './sandbox-env.ts';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp/bpf.ts';
 import { startSandbox } from './sandbox-instance.ts';
@@ -22,7 +23,7 @@ export const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap';
 
 export interface BwrapLauncherOptions {
-  readonly profile?: Partial<SandboxProfile> | undefined;
+  readonly profile?: SandboxOverrides | undefined;
   /** Receives every egress decision (allowed or refused); the gateway writes them to the audit log. */
   readonly onEgress?: ((e: EgressEvent) => void) | undefined;
   /** Told when the program created a protected workspace path (renamed away after exit, SX-11). */
@@ -99,8 +100,8 @@ export class BwrapLauncher implements Launcher {
   }
 
   /** A launcher with the same options and a different profile. */
-  withProfile(over: Partial<SandboxProfile>): BwrapLauncher {
-    return new BwrapLauncher({ ...this.options, profile: { ...this.profile, ...over } });
+  withProfile(over: SandboxOverrides): BwrapLauncher {
+    return new BwrapLauncher({ ...this.options, profile: mergeProfile(this.profile, over) });
   }
 
   hostFacts(): HostFacts {
@@ -113,10 +114,10 @@ export class BwrapLauncher implements Launcher {
   }
 
   /** The uid/gid the sandbox runs as on the host. */
-  identity(): { uid: number; gid: number } {
+  identity(profile: SandboxProfile = this.profile): { uid: number; gid: number } {
     if (this.hostFacts().root) {
-      const uid = this.profile.uid ?? DEFAULT_SANDBOX_UID;
-      return { uid, gid: this.profile.gid ?? uid };
+      const uid = profile.uid ?? DEFAULT_SANDBOX_UID;
+      return { uid, gid: profile.gid ?? uid };
     }
     return { uid: process.getuid?.() ?? DEFAULT_SANDBOX_UID, gid: process.getgid?.() ?? DEFAULT_SANDBOX_UID };
   }
@@ -129,7 +130,7 @@ export class BwrapLauncher implements Launcher {
   async start(spec: LaunchSpec, stdio: 'pipe' | 'inherit'): Promise<LaunchedProcess & { sandboxId: string }> {
     if (!isAbsolute(spec.command)) throw new TypeError(`launch: command must be absolute (${spec.label})`);
     const facts = this.hostFacts();
-    const p = this.profile;
+    const p = effectiveProfile(this.profile, spec);
     if (p.cgroups === 'required' && facts.cgroups.controllers.length < 3) {
       throw new SandboxError(
         'ERR_SANDBOX_UNAVAILABLE',
@@ -142,11 +143,11 @@ export class BwrapLauncher implements Launcher {
     const id = `sbx-${newId()}`;
     return startSandbox({
       id,
-      spec,
+      spec: { ...spec, cwd: insideCwd(p, spec.cwd) },
       stdio,
       profile: p,
       facts,
-      identity: this.identity(),
+      identity: this.identity(p),
       bwrapPath: this.bwrapPath,
       setprivPath: this.setprivPath,
       stateDir: this.options.stateDir,

@@ -8,7 +8,13 @@ export type { SandboxedProcess } from './sandbox-instance.ts';
 export { buildBwrapArgv, INSIDE, BASE_FLAGS, RELAY_INIT } from './bwrap-argv.ts';
 export type { BwrapPlan, SystemEntry, EgressMount } from './bwrap-argv.ts';
 export { probeHostLayout, SYSTEM_CANDIDATES } from './host-layout.ts';
-export { makeProfile, DEFAULT_PROFILE, DEFAULT_SANDBOX_UID, WORKSPACE_TARGET } from './profile.ts';
+export {
+  makeProfile,
+  mergeProfile,
+  DEFAULT_PROFILE,
+  DEFAULT_SANDBOX_UID,
+  WORKSPACE_TARGET,
+} from './profile.ts';
 export type {
   SandboxProfile,
   WorkspaceSpec,
@@ -16,7 +22,9 @@ export type {
   SandboxLimits,
   EgressSpec,
   CgroupRequirement,
+  SandboxOverrides,
 } from './profile.ts';
+export { nodePackagePaths, effectiveProfile, insideCwd } from './launch-plan.ts';
 export { sandboxEnv } from './sandbox-env.ts';
 export { buildSeccompFilter, decodeSeccompFilter, seccompProgram, hostSeccompArch } from './seccomp/bpf.ts';
 export type { Insn } from './seccomp/bpf.ts';

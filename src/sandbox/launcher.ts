@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { SandboxOverrides } from './profile.ts';
 
 /**
  * The launcher port: the only way Warden starts a process. The gateway asks a launcher for
@@ -14,6 +15,11 @@ export interface LaunchSpec {
   readonly cwd?: string | undefined;
   /** A label for logs and audit (server name, agent name). */
   readonly label: string;
+  /**
+   * Per-launch sandbox settings (workspace, egress allow-list, read-only paths, limits) merged
+   * over the sandboxing launcher's profile. Ignored by PlainLauncher.
+   */
+  readonly sandbox?: SandboxOverrides | undefined;
 }
 
 export interface ExitStatus {

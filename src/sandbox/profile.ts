@@ -91,11 +91,26 @@ export const DEFAULT_PROFILE: SandboxProfile = Object.freeze<SandboxProfile>({
 });
 
 /** A profile with overrides applied over the defaults (shallow per section). */
-export function makeProfile(over: Partial<SandboxProfile> = {}): SandboxProfile {
+export function makeProfile(over: SandboxOverrides = {}): SandboxProfile {
+  return mergeProfile(DEFAULT_PROFILE, over);
+}
+
+/** What a single launch may override (LaunchSpec.sandbox). */
+export type SandboxOverrides = Partial<Omit<SandboxProfile, 'limits' | 'egress'>> & {
+  readonly limits?: Partial<SandboxLimits> | undefined;
+  readonly egress?: Partial<EgressSpec> | undefined;
+};
+
+/** Applies per-launch overrides to a base profile. */
+export function mergeProfile(base: SandboxProfile, over: SandboxOverrides | undefined): SandboxProfile {
+  if (!over) return base;
+  const defined = Object.fromEntries(
+    Object.entries(over).filter(([, v]) => v !== undefined),
+  ) as SandboxOverrides;
   return Object.freeze({
-    ...DEFAULT_PROFILE,
-    ...over,
-    limits: { ...DEFAULT_PROFILE.limits, ...over.limits },
-    egress: { ...DEFAULT_PROFILE.egress, ...over.egress },
-  });
+    ...base,
+    ...defined,
+    limits: { ...base.limits, ...over.limits },
+    egress: { ...base.egress, ...over.egress },
+  }) as SandboxProfile;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BwrapLauncher } from './bwrap-launcher.ts';
 import type { BwrapLauncherOptions } from './bwrap-launcher.ts';
-import type { SandboxProfile } from './profile.ts';
+import type { SandboxOverrides } from './profile.ts';
 
 export interface RunOptions {
   /** Absolute path of the program. */
@@ -10,7 +10,7 @@ export interface RunOptions {
   /** The program's environment (nothing is inherited from Warden's). */
   readonly env?: Readonly<Record<string, string>> | undefined;
   readonly cwd?: string | undefined;
-  readonly profile?: Partial<SandboxProfile> | undefined;
+  readonly profile?: SandboxOverrides | undefined;
   readonly launcher?: Omit<BwrapLauncherOptions, 'profile'> | undefined;
   readonly label?: string | undefined;
 }

@@ -1,0 +1,63 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, sep, posix } from 'node:path';
+import { compileEgressRules } from './egress/host-rules.ts';
+import { SandboxError } from './errors.ts';
+import type { LaunchSpec } from './launcher.ts';
+import { mergeProfile, WORKSPACE_TARGET } from './profile.ts';
+import type { SandboxProfile } from './profile.ts';
+
+const SCRIPT = /\.(?:c|m)?js$/;
+
+/**
+ * What must be visible read-only for a Node program at `path`: the top-most `node_modules`
+ * directory enclosing it (so its dependencies resolve), else the file itself.
+ */
+export function nodePackagePaths(path: string): string[] {
+  if (!isAbsolute(path) || !existsSync(path)) return [];
+  const real = realpathSync(path);
+  const parts = real.split(sep);
+  const i = parts.indexOf('node_modules');
+  if (i > 0) return [parts.slice(0, i + 1).join(sep)];
+  return [real];
+}
+
+/** Read-only paths implied by the launch: the command and a script given as first argument. */
+function impliedReadOnly(spec: LaunchSpec): string[] {
+  const out = nodePackagePaths(spec.command);
+  const first = spec.args[0];
+  if (first !== undefined && SCRIPT.test(first)) out.push(...nodePackagePaths(first));
+  return out;
+}
+
+/** The profile for one launch: the launcher's, the spec's overrides, implied read-only paths. */
+export function effectiveProfile(base: SandboxProfile, spec: LaunchSpec): SandboxProfile {
+  const merged = mergeProfile(base, spec.sandbox);
+  compileEgressRules(merged.egress.allowHosts);
+  if (!merged.newSession && !merged.seccomp) {
+    throw new SandboxError(
+      'ERR_SANDBOX_CONFIG',
+      'newSession=false requires seccomp (TIOCSTI must stay blocked)',
+    );
+  }
+  for (const p of merged.readOnlyPaths) {
+    if (!isAbsolute(p) || posix.normalize(p) === '/') {
+      throw new SandboxError(
+        'ERR_SANDBOX_CONFIG',
+        `readOnlyPaths entry must be an absolute path other than /: ${p}`,
+      );
+    }
+  }
+  const readOnlyPaths = [...new Set([...merged.readOnlyPaths, ...impliedReadOnly(spec)])];
+  return Object.freeze({ ...merged, readOnlyPaths });
+}
+
+/** The working directory inside: a host path under the workspace maps to the workspace target. */
+export function insideCwd(profile: SandboxProfile, cwd: string | undefined): string | undefined {
+  const ws = profile.workspace;
+  if (cwd === undefined || ws.mode === 'none' || ws.path === undefined) return cwd;
+  const rel = relative(ws.path, cwd);
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    return posix.join(ws.target ?? WORKSPACE_TARGET, rel.split(sep).join('/'));
+  }
+  return cwd;
+}
