@@ -28,3 +28,5 @@ export type {
 } from './npm.ts';
 export { admitServer, checkCatalogTools } from './admission.ts';
 export type { AdmissionCode, LaunchRequest, CatalogToolCheck } from './admission.ts';
+export { guardToolList } from './guard.ts';
+export type { GuardOptions, GuardResult, ToolDecision, DecisionReason, SuspiciousAction } from './guard.ts';

@@ -222,6 +222,18 @@ export class PinStore {
     return rows.map(toRecord);
   }
 
+  /**
+   * Read-only status of one definition against its pin (for a check right before a call):
+   * `unknown` when the tool has never been seen.
+   */
+  async status(server: string, tool: string, hash: string): Promise<PinStatus | 'unknown'> {
+    const rows = await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ? AND tool = ?`, [
+      server,
+      tool,
+    ]);
+    return rows[0] === undefined ? 'unknown' : statusOf(rows[0], hash).status;
+  }
+
   /** Readable diff of the approved definition (or nothing) against the one last seen. */
   async diff(server: string, tool: string): Promise<string> {
     const r = await this.row(server, tool);
