@@ -67,6 +67,8 @@ export class AhoCorasick {
   /** Per node: the class of its only child, NONE (leaf) or MANY. */
   readonly #onlyClass: Int32Array;
   readonly #anchorLength: Int32Array;
+  /** Shortest anchor (the skip distance at the root). */
+  readonly #minAnchor: number;
   /** Patterns per anchor: a flat list with offsets. */
   readonly #bucketStart: Int32Array;
   readonly #bucketItems: Int32Array;
@@ -95,6 +97,7 @@ export class AhoCorasick {
     });
     const anchorTexts = [...anchors.keys()];
     this.#anchorLength = Int32Array.from(anchorTexts, (a) => a.length);
+    this.#minAnchor = anchorTexts.reduce((m, a) => Math.min(m, a.length), Infinity);
     this.#bucketStart = new Int32Array(anchorTexts.length + 1);
     this.#bucketItems = new Int32Array(patterns.length);
     let k = 0;
@@ -203,8 +206,17 @@ export class AhoCorasick {
     const classOf = this.#classOf;
     const table = this.#table;
     const K = this.#classes;
+    const skip = this.#minAnchor - 1;
+    const n = text.length;
     let s = 0;
-    for (let i = 0; i < text.length; i++) {
+    for (let i = 0; i < n; i++) {
+      // At the root no match is in progress, and every anchor is at least `skip + 1` units of
+      // pattern characters: if the unit `skip` ahead is in no pattern, no occurrence can start
+      // at i..i+skip, so jump past it.
+      if (s === 0 && i + skip < n && classOf[text.charCodeAt(i + skip)] === 0) {
+        i += skip;
+        continue;
+      }
       const c = classOf[text.charCodeAt(i)]!;
       if (c === 0) {
         s = 0;
