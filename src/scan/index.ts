@@ -23,3 +23,6 @@ export type {
   ToolDefinition,
   ToolScanResult,
 } from './types.ts';
+export { parseToolList } from './schema.ts';
+export { toSarif, maxSeverity, hasFindingAtLeast } from './sarif.ts';
+export type { SarifOptions } from './sarif.ts';
