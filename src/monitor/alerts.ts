@@ -44,7 +44,7 @@ export class AlertHub {
    */
   raise(
     d: Detection,
-    ctx: { agent: string; task?: string; session?: string; time: number },
+    ctx: { agent: string; task?: string; session?: string; time: number; traceId?: string; spanId?: string },
     mode: 'alert' | 'block',
   ): { alert: Alert; delivered: boolean } {
     const prior = this.#seen.get(d.dedupKey);
@@ -62,7 +62,11 @@ export class AlertHub {
       ...(ctx.task !== undefined ? { task: ctx.task } : {}),
       ...(ctx.session !== undefined ? { session: ctx.session } : {}),
       message: mode === 'block' ? `${d.message} (call blocked)` : d.message,
-      evidence: { auditSeqs: [...d.auditSeqs] },
+      evidence: {
+        auditSeqs: [...d.auditSeqs],
+        ...(ctx.traceId !== undefined ? { traceId: ctx.traceId } : {}),
+        ...(ctx.spanId !== undefined ? { spanId: ctx.spanId } : {}),
+      },
       mode,
       dedupKey: d.dedupKey,
       count: 1,

@@ -184,7 +184,14 @@ export class Monitor {
       if (mode === 'off') continue;
       const d = detect(e, b, st, this.config);
       if (!d) continue;
-      const ctx = { agent: e.agent, task: e.task, session: e.session, time: e.time };
+      const ctx = {
+        agent: e.agent,
+        task: e.task,
+        session: e.session,
+        time: e.time,
+        traceId: e.traceId,
+        spanId: e.spanId,
+      };
       const r = this.#hub.raise(d, ctx, mode);
       if (r.delivered) (alerts ??= []).push(r.alert);
       if (mode === 'block') block ??= r.alert;

@@ -81,7 +81,15 @@ export interface Alert {
   readonly task?: string;
   readonly session?: string;
   readonly message: string;
-  readonly evidence: { readonly auditSeqs: readonly number[] };
+  /**
+   * Audit sequence numbers of the records involved, plus the trace/span of the triggering call
+   * (its own "decided" record may be written after `pre()` returns: link it by span).
+   */
+  readonly evidence: {
+    readonly auditSeqs: readonly number[];
+    readonly traceId?: string;
+    readonly spanId?: string;
+  };
   readonly mode: 'alert' | 'block';
   readonly dedupKey: string;
   /** How many occurrences this alert stands for (de-duplicated repeats are counted here). */

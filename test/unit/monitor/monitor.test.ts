@@ -28,14 +28,18 @@ describe('Monitor', () => {
   it('[G-ANOM-1] raises one alert with evidence when an agent with two known tools calls a third', () => {
     const ring = new RingSink();
     const m = trained({}, ring);
-    const e = call('write_file', { path: '/work/repo/src/f1.ts', content: 'x' }, AFTER, { seq: 9001 });
+    const e = call('write_file', { path: '/work/repo/src/f1.ts', content: 'x' }, AFTER, {
+      seq: 9001,
+      traceId: 't'.repeat(32),
+      spanId: 's'.repeat(16),
+    });
     const pre = m.pre(e);
     assert.equal(pre.block, undefined);
     assert.equal(pre.alerts.length, 1);
     const a = pre.alerts[0]!;
     assert.equal(a.detector, 'first-tool');
     assert.equal(a.mode, 'alert');
-    assert.deepEqual(a.evidence.auditSeqs, [9001]);
+    assert.deepEqual(a.evidence, { auditSeqs: [9001], traceId: 't'.repeat(32), spanId: 's'.repeat(16) });
     assert.equal(a.agent, 'agent-a');
     assert.equal(ring.list().length, 1);
   });
