@@ -55,3 +55,5 @@ export type { RunOptions, RunResult } from './run.ts';
 export { existingProtected, quarantineCreated } from './protected-paths.ts';
 export type { QuarantineEvent } from './protected-paths.ts';
 export { DEFAULT_PROTECTED_PATHS } from './profile.ts';
+export { sandboxSettingsSchema } from './schema.ts';
+export type { SandboxSettingsInput } from './schema.ts';

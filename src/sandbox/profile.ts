@@ -112,5 +112,5 @@ export function mergeProfile(base: SandboxProfile, over: SandboxOverrides | unde
     ...defined,
     limits: { ...base.limits, ...over.limits },
     egress: { ...base.egress, ...over.egress },
-  }) as SandboxProfile;
+  });
 }
