@@ -12,6 +12,7 @@ import { AuditLog, loadOrCreateAuditKeys, verifyAuditLog } from '../src/audit/in
 import type { AuditEventInput } from '../src/audit/index.ts';
 import { openPostgres, openSqlite } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
+import { percentile } from './lib.ts';
 import type { BenchContext, BenchRow } from './lib.ts';
 
 const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -75,7 +76,12 @@ async function measure(name: string, store: Store, ctx: BenchContext, dir: strin
   const n1 = ctx.quick ? 100 : 400;
   const n32 = ctx.quick ? 2000 : 10_000;
   let i = 0;
-  const c1 = await rate(n1, 1, () => log.append(event(i++)));
+  const lat: number[] = [];
+  const c1 = await rate(n1, 1, async () => {
+    const t = performance.now();
+    await log.append(event(i++));
+    lat.push(performance.now() - t);
+  });
   const base1 = await plainRate(store, n1, 1);
   const cpu0 = process.cpuUsage();
   const c32 = await rate(n32, 32, () => log.append(event(i++)));
@@ -99,6 +105,8 @@ async function measure(name: string, store: Store, ctx: BenchContext, dir: strin
       unit: 'rec/s',
       baseline: { name: 'plain insert, 1 per tx', value: base1 },
     },
+    { name: `${name} durable append latency p50, concurrency 1`, value: percentile(lat, 50), unit: 'ms' },
+    { name: `${name} durable append latency p99, concurrency 1`, value: percentile(lat, 99), unit: 'ms' },
     {
       name: `${name} durable appends/s, concurrency 32 (group commit)`,
       value: c32,

@@ -54,8 +54,7 @@ export class GroupCommitWriter {
     if (this.#failed !== undefined) return Promise.reject(failedError());
     return new Promise<AuditRecord>((resolve, reject) => {
       this.#queue.push({ content, resolve, reject });
-      // Start on a microtask so appends made in the same tick share the first batch.
-      this.#loop ??= Promise.resolve().then(() => this.#drain());
+      this.#loop ??= this.#drain();
     });
   }
 
@@ -67,6 +66,10 @@ export class GroupCommitWriter {
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0 && this.#failed === undefined) {
+        // Yield one event-loop turn first: appends made by I/O callbacks (requests read in this
+        // poll phase) join the batch. A microtask would commit a batch of one per request, and
+        // a SQLite COMMIT blocks the thread during its fsync, so nothing else could join.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.#queue.splice(0, this.#opts.maxBatch);
         await this.#commit(batch);
       }

@@ -1,8 +1,27 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditError, GENESIS_HASH } from '../../../src/audit/index.ts';
+import { AuditError, AuditLog, GENESIS_HASH } from '../../../src/audit/index.ts';
+import type { Store } from '../../../src/store/index.ts';
 import { storeFixtures } from '../../helpers/stores.ts';
 import { appendMany, openHarness, sampleEvent } from '../../fixtures/audit/helpers.ts';
+
+/** The same store, counting transactions (a wrapper, not a mock: every call reaches the store). */
+function countTransactions(store: Store): { store: Store; count: () => number } {
+  let n = 0;
+  const wrapped = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'transaction') {
+        return (fn: Parameters<Store['transaction']>[0]) => {
+          n++;
+          return target.transaction(fn);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { store: wrapped, count: () => n };
+}
 
 for (const f of await storeFixtures()) {
   describe(`audit log (${f.name})`, { skip: f.skip }, () => {
@@ -93,6 +112,33 @@ for (const f of await storeFixtures()) {
         );
         assert.equal((await h.log.append({ kind: 'z' })).seq, 2);
         assert.ok((await h.log.verify()).ok);
+      } finally {
+        await h.cleanup();
+      }
+    });
+
+    it('group-commits appends that arrive in separate event-loop callbacks into one transaction', async () => {
+      const h = await openHarness(f);
+      try {
+        const c = countTransactions(h.store);
+        const log = await AuditLog.open(c.store, { keys: h.keys, checkpointLog: false });
+        const before = c.count();
+        const arrivals = Array.from(
+          { length: 32 },
+          (_, i) =>
+            new Promise((resolve, reject) =>
+              setImmediate(() => {
+                log.append(sampleEvent(i)).then(resolve, reject);
+              }),
+            ),
+        );
+        await Promise.all(arrivals);
+        assert.ok(c.count() - before <= 2, `${c.count() - before} transactions for 32 appends`);
+        const seq = c.count();
+        for (let i = 0; i < 3; i++) await log.append(sampleEvent(i));
+        assert.equal(c.count() - seq, 3, 'sequential appends each commit on their own');
+        await log.close();
+        assert.ok((await log.verify()).ok);
       } finally {
         await h.cleanup();
       }
