@@ -112,6 +112,7 @@ const STRING_FIELDS = [
   'method',
   'server',
   'tool',
+  'toolHash',
   'policyVersion',
   'errorCode',
   'grantId',

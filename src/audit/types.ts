@@ -14,6 +14,8 @@ export interface AuditEventInput {
   method?: string;
   server?: string;
   tool?: string;
+  /** Hash of the tool definition the decision was made against (G-AUD-6), e.g. 'sha256:…'. */
+  toolHash?: string;
   /** Already redacted by the caller; stored as JSON. */
   args?: unknown;
   decision?: 'allow' | 'deny';
@@ -26,6 +28,7 @@ export interface AuditEventInput {
   resultBytes?: number;
   grantId?: string;
   taskId?: string;
+  /** The delegation chain (`act`), outermost first (G-AUD-6). */
   actors?: string[];
   data?: Record<string, unknown>;
 }
