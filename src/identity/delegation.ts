@@ -1,6 +1,6 @@
 import type { AccessClaims } from './claims.ts';
 import { actFromChain, actorChain, agentUri } from './claims.ts';
-import { subGrantProblem } from './grants.ts';
+import { inheritConstraints, subGrantProblem } from './grants.ts';
 import type { Grant } from './types.ts';
 
 export interface DelegationLimits {
@@ -60,11 +60,14 @@ export function deriveDelegated(
   if (requested.expiresAt !== undefined && requested.expiresAt > parent.grant.expiresAt) {
     return refuse('invalid_scope', 'the requested grant outlives its parent');
   }
-  const grant: Grant = {
-    ...requested,
-    id: req.grant?.id ?? parent.grant.id,
-    expiresAt: Math.min(requested.expiresAt ?? Number.POSITIVE_INFINITY, exp * 1000),
-  };
+  const grant: Grant = inheritConstraints(
+    {
+      ...requested,
+      id: req.grant?.id ?? parent.grant.id,
+      expiresAt: Math.min(requested.expiresAt ?? Number.POSITIVE_INFINITY, exp * 1000),
+    },
+    parent.grant,
+  );
   const problem = subGrantProblem(grant, parent.grant);
   if (problem !== null) return refuse('invalid_scope', problem);
   const task = req.task ?? parent.task;

@@ -159,6 +159,31 @@ export function subGrantProblem(child: Grant, parent: Grant): string | null {
   return null;
 }
 
+/**
+ * Completes a requested child grant with the parent's argument constraints it left out, for
+ * every tool it can reach: a delegation that names only tools (`--tool fs.read_file`, `scope`)
+ * keeps the parent's limits on their arguments instead of being refused. Explicit child
+ * constraints are kept as given (and must still be within the parent's).
+ */
+export function inheritConstraints(child: Grant, parent: Grant): Grant {
+  // Keys come from parsed grants (reserved names already refused), so plain objects are safe.
+  const args: Record<string, Record<string, ArgConstraint>> = {};
+  for (const [key, params] of entries(child.args ?? {})) args[key] = { ...params };
+  let added = false;
+  for (const [key, params] of entries(parent.args ?? {})) {
+    const dot = key.indexOf('.');
+    if (!toolAllowed(child, key.slice(0, dot), key.slice(dot + 1))) continue;
+    for (const [param, c] of entries(params)) {
+      const mine = (args[key] ??= {});
+      if (!Object.hasOwn(mine, param)) {
+        mine[param] = c;
+        added = true;
+      }
+    }
+  }
+  return added ? deepFreeze({ ...child, args: { ...args } }) : child;
+}
+
 /** Every value `child` accepts, `parent` accepts. Different kinds never compare. */
 export function constraintWithin(child: ArgConstraint, parent: ArgConstraint): boolean {
   switch (parent.kind) {

@@ -16,6 +16,7 @@ export {
   isSubGrant,
   subGrantProblem,
   constraintWithin,
+  inheritConstraints,
 } from './grants.ts';
 export type { ArgCheck } from './grants.ts';
 export { parseGrantFlags, parseTtl } from './grant-flags.ts';

@@ -122,11 +122,25 @@ for (const f of await storeFixtures()) {
             }),
             'invalid_scope',
           );
+          const inherited = await id.tokens.exchange({
+            subjectToken: root.token,
+            actorAgentId: agents[1]!.id,
+            grant: { id: 'gn', tools: { fs: ['read_file'] } },
+          });
+          assert.deepEqual(
+            inherited.claims.grant.args,
+            { 'fs.read_file': { path: { kind: 'path', globs: ['/workspace/**'] } } },
+            'a tools-only request keeps the parent argument limits',
+          );
           await refused(
             id.tokens.exchange({
               subjectToken: root.token,
               actorAgentId: agents[1]!.id,
-              grant: { id: 'gw', tools: { fs: ['read_file'] } },
+              grant: {
+                id: 'gw',
+                tools: { fs: ['read_file'] },
+                args: { 'fs.read_file': { path: { kind: 'path', globs: ['/**'] } } },
+              },
             }),
             'invalid_scope',
           );

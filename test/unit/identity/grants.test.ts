@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   IdentityError,
   checkArgs,
+  inheritConstraints,
   isSubGrant,
   parseGrant,
   parseGrantFlags,
@@ -244,5 +245,24 @@ describe('isSubGrant', () => {
   it('[DL-2] refuses a child that outlives its parent', () => {
     assert.ok(!isSubGrant(narrow({ expiresAt: base.expiresAt + 1 }), base));
     assert.ok(isSubGrant(narrow({ expiresAt: base.expiresAt - 1 }), base));
+  });
+});
+
+describe('inheritConstraints', () => {
+  it('copies the parent argument limits a tools-only child leaves out, for reachable tools only', () => {
+    const child = parseGrant({ id: 'c', tools: { fs: ['read_file'] }, expiresAt: T });
+    const done = inheritConstraints(child, base);
+    assert.deepEqual(done.args, { 'fs.read_file': { path: { kind: 'path', globs: ['/workspace/**'] } } });
+    assert.ok(isSubGrant(done, base));
+    assert.ok(!isSubGrant(child, base), 'without inheritance the child would be wider');
+  });
+  it('keeps an explicit child constraint as given, even a wider one (which isSubGrant then refuses)', () => {
+    const wide = parseGrant({
+      id: 'c',
+      tools: { fs: ['read_file'] },
+      args: { 'fs.read_file': { path: { kind: 'path', globs: ['/**'] } } },
+      expiresAt: T,
+    });
+    assert.ok(!isSubGrant(inheritConstraints(wide, base), base));
   });
 });
