@@ -63,7 +63,10 @@ const COMBOS: readonly Combo[] = [
     id: 'combo.covert-action',
     severity: 'critical',
     message: 'hides from the user an action on sensitive data, other tools or parameters',
-    parts: [conceal, any(sensitiveStrong, exfil, shadow, strongInstruction)],
+    parts: [
+      conceal,
+      any(sensitiveStrong, exfil, shadow, strongInstruction, is('instruction', 'destructive', 'payload')),
+    ],
   },
   {
     id: 'combo.exfiltrate-sensitive',
@@ -81,7 +84,13 @@ const COMBOS: readonly Combo[] = [
     id: 'combo.shadowing-attack',
     severity: 'critical',
     message: 'redefines another tool and sends data elsewhere',
-    parts: [shadow, any(is('exfil', 'redirect', 'email', 'url'), is('instruction', 'tag', 'override'))],
+    parts: [
+      shadow,
+      any(
+        is('exfil', 'redirect', 'email', 'url'),
+        is('instruction', 'tag', 'override', 'destructive', 'payload'),
+      ),
+    ],
   },
   {
     id: 'combo.hijack-exfiltration',
@@ -94,6 +103,15 @@ const COMBOS: readonly Combo[] = [
     severity: 'critical',
     message: "overrides the model's rules together with other instructions or secrets",
     parts: [is('instruction', 'override'), any(sensitiveAny, is('instruction', 'tag', 'hijack'), conceal)],
+  },
+  {
+    id: 'combo.hijacked-destruction',
+    severity: 'high',
+    message: 'inserts itself before other tools and directs destructive actions',
+    parts: [
+      is('instruction', 'hijack', 'precondition', 'tag', 'urgency'),
+      is('instruction', 'destructive', 'payload'),
+    ],
   },
   {
     id: 'combo.sensitive-instruction',

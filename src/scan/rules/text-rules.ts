@@ -142,6 +142,26 @@ export const TEXT_RULES: readonly TextRule[] = [
     message: 'labels text as a hidden or system instruction',
   },
   {
+    id: 'instruction.destructive-directive',
+    category: 'instruction',
+    tag: 'destructive',
+    severity: 'medium',
+    re: r(
+      '\\b(?:must|should|first|always|then|also|need to|have to|make sure to|you will)\\s+(?:\\w+\\s+){0,3}?(?:call|use|invoke|run)?\\s*[`\'"]?(?:delete|remove|rm|wipe|erase|overwrite|truncate|drop|destroy|purge|move|chmod|kill|format)[\\w-]*[`\'"]?\\s+(?:\\w+\\s+){0,4}?(?:~?/[\\w.~/-]+|all\\s+(?:the\\s+|of\\s+the\\s+)?(?:files|data|records|tables|emails|messages|repositories|backups|logs|users)\\b)',
+    ),
+    message: 'directs the model to delete, move or overwrite data',
+  },
+  {
+    id: 'instruction.shell-payload',
+    category: 'instruction',
+    tag: 'payload',
+    severity: 'high',
+    re: r(
+      '\\b(?:curl|wget)\\s+[^|;\\n]{1,200}\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\brm\\s+-(?:rf|fr)\\s+(?:/|~|\\$home|\\*)|\\bchmod\\s+(?:-r\\s+)?777\\s+/|\\bnc\\s+(?:-\\w+\\s+)*-e\\s|/dev/tcp/|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpowershell(?:\\.exe)?\\s+-(?:enc|encodedcommand)\\b|\\bmkfifo\\b[^\\n]{0,60}\\bnc\\b',
+    ),
+    message: 'contains a shell payload (download-and-run, reverse shell, recursive delete)',
+  },
+  {
     id: 'conceal.from-user',
     category: 'conceal',
     severity: 'high',
@@ -195,6 +215,17 @@ export const TEXT_RULES: readonly TextRule[] = [
         "|\\bregardless\\s+of\\s+(?:what\\s+)?(?:the\\s+)?user(?:\\s+|'s\\s+)(?:asks?|requests?|wants?|says)",
     ),
     message: 'tries to run before or alongside every other action',
+  },
+  {
+    id: 'instruction.piggyback',
+    category: 'instruction',
+    tag: 'hijack',
+    severity: 'medium',
+    re: r(
+      '\\bwhen(?:ever)?\\s+(?:the\\s+)?user\\s+(?:asks?|requests?|wants?|says|tells)\\b[^.]{0,80}?\\b(?:you\\s+)?(?:must|should|need to|have to|always)\\s+(?:also|first|additionally|secretly|silently)\\b' +
+        '|\\bwhen(?:ever)?\\s+(?:you\\s+)?(?:write|writing|create|creating|edit|editing|save|saving)\\s+(?:any\\s+|a\\s+|the\\s+)?(?:file|script|code|commit|document)s?\\b[^.]{0,60}?\\b(?:always|must|also)\\s+(?:append|add|insert|include|prepend)\\b',
+    ),
+    message: 'attaches an extra action to what the user asked for',
   },
   {
     id: 'instruction.precondition',
