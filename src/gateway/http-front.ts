@@ -8,7 +8,7 @@ import { FrontSession } from './session.ts';
 import type { ClientChannel } from './session.ts';
 import { RpcCode, errorText, parseBody, resultText } from './jsonrpc.ts';
 import type { RpcFailure, RpcMessage, RpcRequest } from './jsonrpc.ts';
-import { dispatch, initializeResult, notify } from './methods.ts';
+import { dispatch, initializeResult, notify, supportedVersions } from './methods.ts';
 import type { Reply } from './methods.ts';
 import { allowedHostSet, checkOrigin } from './host-check.ts';
 import { GatewayError } from './errors.ts';
@@ -32,10 +32,13 @@ export class HttpFront {
   >();
   readonly #server: Server;
   #hosts = new Set<string>();
+  /** The public URL of /mcp, with the real port once listening (when the configured port was 0). */
+  publicUrl: string;
   #sweep: NodeJS.Timeout | undefined;
 
   constructor(services: GatewayServices) {
     this.services = services;
+    this.publicUrl = services.config.gateway.publicUrl;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((e: unknown) => {
         services.logger.error('request failed', { error: (e as Error).message });
@@ -59,6 +62,11 @@ export class HttpFront {
       this.#server.listen(port, host, () => resolve());
     });
     const addr = this.#server.address() as AddressInfo;
+    const pub = new URL(this.publicUrl);
+    if (pub.port === '0') {
+      pub.port = String(addr.port);
+      this.publicUrl = pub.href;
+    }
     this.#hosts = allowedHostSet(this.services.config.gateway, addr.port);
     this.#sweep = setInterval(() => void this.#expireIdle(), 60_000);
     this.#sweep.unref();
@@ -137,7 +145,7 @@ export class HttpFront {
         .catch(() => {});
       res.setHeader(
         'WWW-Authenticate',
-        `Bearer error="invalid_token", resource_metadata="${new URL('/.well-known/oauth-protected-resource', this.services.config.gateway.publicUrl).href}"`,
+        `Bearer error="invalid_token", resource_metadata="${new URL('/.well-known/oauth-protected-resource', this.publicUrl).href}"`,
       );
       sendJson(res, 401, errorText('null', RpcCode.INVALID_REQUEST, `Unauthorized: ${(e as Error).message}`));
       return undefined;
@@ -160,15 +168,19 @@ export class HttpFront {
       sendJson(res, 404, errorText('null', RpcCode.INVALID_REQUEST, 'Session not found'));
       return undefined;
     }
+    // The header must name a revision this gateway accepts (400 otherwise). Behaviour always
+    // follows the revision negotiated at initialize, so a header cannot downgrade it (RPC-17).
     const v = req.headers['mcp-protocol-version'];
-    if (v !== undefined && v !== s.protocolVersion) {
+    if (v !== undefined && (typeof v !== 'string' || !supportedVersions(s).includes(v))) {
       sendJson(
         res,
         400,
         errorText(
           'null',
           RpcCode.INVALID_REQUEST,
-          `Bad Request: MCP-Protocol-Version ${String(v).slice(0, 20)} does not match the negotiated ${s.protocolVersion}`,
+          `Bad Request: unsupported MCP-Protocol-Version ${String(v)
+            .slice(0, 20)
+            .replace(/[^\x20-\x7e]/g, '?')}`,
         ),
       );
       return undefined;

@@ -219,6 +219,22 @@ describe('JSON-RPC edge cases at the client edge (THREATS §1L)', () => {
     assert.equal((lone.json as { error: { code: number } }).error.code, -32010);
   });
 
+  it('[RPC-17] refuses an unsupported MCP-Protocol-Version; a supported one cannot downgrade the session', async () => {
+    const bad = await post(t.gw.url, '{"jsonrpc":"2.0","id":1,"method":"ping"}', {
+      ...h,
+      'mcp-protocol-version': '1999-01-01',
+    });
+    assert.equal(bad.status, 400);
+    const older = { ...h, 'mcp-protocol-version': '2025-03-26' };
+    assert.equal((await post(t.gw.url, '{"jsonrpc":"2.0","id":1,"method":"ping"}', older)).status, 200);
+    const batch = await post(t.gw.url, '[{"jsonrpc":"2.0","id":1,"method":"ping"}]', older);
+    assert.equal(
+      (batch.json as { error: { code: number } }).error.code,
+      -32600,
+      'batches stay off: the session negotiated 2025-11-25',
+    );
+  });
+
   it('[RPC-18] refuses requests before initialize', async () => {
     const r = await post(t.gw.url, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', {
       authorization: `Bearer ${key}`,
