@@ -166,6 +166,23 @@ describe('parseBody and classify invariants (THREATS RPC-1..RPC-5, G-FUZ-1)', ()
   });
 
   it(
+    '[RPC-5] echoes batch element ids byte for byte, or refuses them (2025-03-26 batches)',
+    {
+      todo: 'BUG: parseBody re-serializes batch element ids with JSON.stringify (jsonrpc.ts rawIdOf): "\\u0041" is echoed as "A"; 1.0 and 1e0 are accepted and echoed as 1, conflated with id 1',
+    },
+    () => {
+      const out = parseBody(
+        '[{"jsonrpc":"2.0","id":"\\u0041","method":"ping"},{"jsonrpc":"2.0","id":1.0,"method":"ping"}]',
+        32,
+      );
+      assert.ok(!('kind' in out) && out.batch);
+      const [a, b] = out.messages;
+      assert.equal(a!.kind === 'request' && a.rawId, '"\\u0041"');
+      assert.equal(b!.kind, 'invalid', 'id 1.0 cannot be echoed byte for byte');
+    },
+  );
+
+  it(
     '[G-FUZ-1] resultText gives valid JSON even when the result is undefined',
     {
       todo: 'BUG: resultText(rawId, undefined) emits "result":undefined (jsonrpc.ts resultText); reachable when an upstream answers {"jsonrpc":"2.0","id":N} with neither result nor error (connection.ts resolves m.result)',
