@@ -5,7 +5,7 @@
  */
 import { argFeatures, pathPrefix } from './args.ts';
 import type { ArgFeature } from './args.ts';
-import { bump, EMPTY_WELFORD, welfordAdd } from './stats.ts';
+import { bump, EMPTY_WELFORD, own, welfordAdd } from './stats.ts';
 import type { Welford } from './stats.ts';
 import type { MonitorConfig } from './schema.ts';
 import type { MonitorEvent } from './types.ts';
@@ -44,6 +44,8 @@ export interface AgentBaseline {
   readonly events: number;
   readonly tools: Readonly<Record<string, ToolProfile>>;
   readonly toolsOverflow: boolean;
+  /** Keys held in tool, parameter, value, prefix and host maps (bounded by `limits.maxEntries`). */
+  readonly entries: number;
   /** Calls per active window: the current window and running stats of closed windows. */
   readonly rate: { readonly windowStart: number; readonly windowCount: number; readonly windows: Welford };
   readonly egressHosts: Readonly<Record<string, number>>;
@@ -66,6 +68,7 @@ export function emptyBaseline(agent: string, time: number): AgentBaseline {
     events: 0,
     tools: {},
     toolsOverflow: false,
+    entries: 0,
     rate: { windowStart: 0, windowCount: 0, windows: EMPTY_WELFORD },
     egressHosts: {},
     bigrams: {},
@@ -96,11 +99,13 @@ export function observe(
   }
   if (e.tool === undefined) return base;
   const key = toolKey(e);
-  const prior = b.tools[key];
+  const prior = own(b.tools, key);
   let tools = b.tools;
   let toolsOverflow = b.toolsOverflow;
-  if (prior || Object.keys(b.tools).length < limits.maxTools) {
-    tools = { ...b.tools, [key]: observeTool(prior, e, limits) };
+  const budget: Budget = { left: limits.maxEntries - (b.entries ?? 0) };
+  if (prior || (Object.keys(b.tools).length < limits.maxTools && budget.left > 0)) {
+    if (!prior) budget.left--;
+    tools = { ...b.tools, [key]: observeTool(prior, e, limits, budget) };
   } else {
     toolsOverflow = true;
   }
@@ -109,13 +114,38 @@ export function observe(
     ...base,
     tools,
     toolsOverflow,
+    entries: limits.maxEntries - budget.left,
     bigrams,
     rate: observeRate(b.rate, e.time, windowMs),
     days: observeDay(b.days, e.time, key, limits),
   };
 }
 
-function observeTool(prior: ToolProfile | undefined, e: MonitorEvent, limits: Limits): ToolProfile {
+/** What is left of the agent's entry budget while one event is folded in. */
+interface Budget {
+  left: number;
+}
+
+/** Counts `key` in a copy of `map`; a new key needs room under `cap` and in the budget. */
+function grow(
+  map: Readonly<Record<string, number>>,
+  key: string,
+  cap: number,
+  budget: Budget,
+): { map: Readonly<Record<string, number>>; overflow: boolean } {
+  const v = own(map, key);
+  if (v !== undefined) return { map: { ...map, [key]: v + 1 }, overflow: false };
+  if (Object.keys(map).length >= cap || budget.left <= 0) return { map, overflow: true };
+  budget.left--;
+  return { map: { ...map, [key]: 1 }, overflow: false };
+}
+
+function observeTool(
+  prior: ToolProfile | undefined,
+  e: MonitorEvent,
+  limits: Limits,
+  budget: Budget,
+): ToolProfile {
   const t: ToolProfile = prior ?? {
     count: 0,
     firstSeen: e.time,
@@ -125,9 +155,10 @@ function observeTool(prior: ToolProfile | undefined, e: MonitorEvent, limits: Li
   };
   let params = t.params;
   for (const f of argFeatures(e.args)) {
-    const p = params[f.param];
-    if (!p && Object.keys(params).length >= limits.maxParams) continue;
-    params = { ...params, [f.param]: observeParam(p, f, limits) };
+    const p = own(params, f.param);
+    if (!p && (Object.keys(params).length >= limits.maxParams || budget.left <= 0)) continue;
+    if (!p) budget.left--;
+    params = { ...params, [f.param]: observeParam(p, f, limits, budget) };
   }
   const ok = e.outcome === 'ok' && typeof e.resultBytes === 'number';
   return {
@@ -139,7 +170,12 @@ function observeTool(prior: ToolProfile | undefined, e: MonitorEvent, limits: Li
   };
 }
 
-function observeParam(prior: ParamProfile | undefined, f: ArgFeature, limits: Limits): ParamProfile {
+function observeParam(
+  prior: ParamProfile | undefined,
+  f: ArgFeature,
+  limits: Limits,
+  budget: Budget,
+): ParamProfile {
   const p: ParamProfile = prior ?? {
     n: 0,
     types: {},
@@ -154,14 +190,15 @@ function observeParam(prior: ParamProfile | undefined, f: ArgFeature, limits: Li
   let values = p.values;
   let valuesOverflow = p.valuesOverflow;
   if (f.value !== undefined && !valuesOverflow) {
-    const r = bump(values, f.value, limits.maxValues);
+    const r = grow(values, f.value, limits.maxValues, budget);
     values = r.map;
     valuesOverflow = r.overflow;
+    if (valuesOverflow) budget.left += Object.keys(values).length; // the set is dropped
   }
   let prefixes = p.prefixes;
   if (f.path !== undefined) {
     for (let d = 1; d <= PREFIX_DEPTHS; d++)
-      prefixes = bump(prefixes, pathPrefix(f.path, d), limits.maxPrefixes).map;
+      prefixes = grow(prefixes, pathPrefix(f.path, d), limits.maxPrefixes, budget).map;
   }
   return {
     n: p.n + 1,
@@ -172,7 +209,7 @@ function observeParam(prior: ParamProfile | undefined, f: ArgFeature, limits: Li
     pathObs: p.pathObs + (f.path !== undefined ? 1 : 0),
     prefixes,
     hostObs: p.hostObs + (f.host !== undefined ? 1 : 0),
-    hosts: f.host !== undefined ? bump(p.hosts, f.host, limits.maxHosts).map : p.hosts,
+    hosts: f.host !== undefined ? grow(p.hosts, f.host, limits.maxHosts, budget).map : p.hosts,
   };
 }
 
@@ -192,12 +229,12 @@ function observeDay(
   limits: Limits,
 ): AgentBaseline['days'] {
   const day = String(Math.floor(time / DAY_MS));
-  const today = days[day] ?? {};
+  const today = own(days, day) ?? {};
   const next: Record<string, Readonly<Record<string, number>>> = {
     ...days,
     [day]: bump(today, key, limits.maxTools).map,
   };
-  if (days[day]) return next;
+  if (own(days, day)) return next;
   const keys = Object.keys(next).sort((a, b) => Number(a) - Number(b));
   for (const k of keys.slice(0, Math.max(0, keys.length - limits.maxDays))) delete next[k];
   return next;

@@ -15,6 +15,8 @@ const limits = z.strictObject({
   maxHosts: z.number().int().positive().default(128),
   maxBigrams: z.number().int().positive().default(512),
   maxDays: z.number().int().positive().max(90).default(14),
+  /** Keys per agent across tools, parameters, values, prefixes and hosts (≈ 40 bytes each stored). */
+  maxEntries: z.number().int().positive().default(20_000),
 });
 
 const detectors = z.strictObject({

@@ -38,8 +38,8 @@ export function jensenShannon(
   if (sa === 0 || sb === 0) return 0;
   let js = 0;
   for (const k of keys) {
-    const p = (a[k] ?? 0) / sa;
-    const q = (b[k] ?? 0) / sb;
+    const p = (own(a, k) ?? 0) / sa;
+    const q = (own(b, k) ?? 0) / sb;
     const m = (p + q) / 2;
     if (p > 0) js += 0.5 * p * Math.log2(p / m);
     if (q > 0) js += 0.5 * q * Math.log2(q / m);
@@ -54,6 +54,14 @@ function sum(r: Readonly<Record<string, number>>): number {
 }
 
 /**
+ * The own property `key` of a plain JSON map, or undefined. Keys come from agents (parameter
+ * names, values, paths): `constructor`, `valueOf` or `__proto__` must never hit the prototype.
+ */
+export function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+/**
  * Increments `key` in a bounded count map. When the map is full, a new key is not added and
  * `overflow` is reported, so memory per agent stays bounded whatever the input.
  */
@@ -62,7 +70,8 @@ export function bump(
   key: string,
   cap: number,
 ): { map: Record<string, number>; overflow: boolean } {
-  if (key in map) return { map: { ...map, [key]: map[key]! + 1 }, overflow: false };
+  const v = own(map, key);
+  if (v !== undefined) return { map: { ...map, [key]: v + 1 }, overflow: false };
   if (Object.keys(map).length >= cap) return { map, overflow: true };
   return { map: { ...map, [key]: 1 }, overflow: false };
 }

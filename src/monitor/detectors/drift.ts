@@ -4,7 +4,7 @@
  * `minDayEvents`, and only with at least 3 days of history (one alert per agent per day).
  */
 import { DAY_MS, toolKey } from '../baseline.ts';
-import { jensenShannon } from '../stats.ts';
+import { jensenShannon, own } from '../stats.ts';
 import type { Detector } from './types.ts';
 import { seqs } from './types.ts';
 
@@ -12,18 +12,18 @@ export const drift: Detector = (e, b, _s, c) => {
   if (e.tool === undefined || e.method === 'egress') return null;
   const cfg = c.detectors.drift;
   const day = Math.floor(e.time / DAY_MS);
-  const today = { ...(b.days[String(day)] ?? {}) };
+  const today: Record<string, number> = { ...(own(b.days, String(day)) ?? {}) };
   const key = toolKey(e);
-  today[key] = (today[key] ?? 0) + 1;
+  today[key] = (own(today, key) ?? 0) + 1;
   const n = Object.values(today).reduce((x, y) => x + y, 0);
   if (n < cfg.minDayEvents) return null;
   const history: Record<string, number> = {};
   let days = 0;
   for (let d = day - cfg.historyDays; d < day; d++) {
-    const counts = b.days[String(d)];
+    const counts = own(b.days, String(d));
     if (!counts) continue;
     days++;
-    for (const [k, v] of Object.entries(counts)) history[k] = (history[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(counts)) history[k] = (own(history, k) ?? 0) + v;
   }
   if (days < 3) return null;
   const js = jensenShannon(today, history);

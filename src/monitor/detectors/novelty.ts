@@ -2,6 +2,7 @@
 import { isLearning, toolKey } from '../baseline.ts';
 import type { AgentBaseline, ParamProfile } from '../baseline.ts';
 import { argFeatures, isSensitivePath, pathPrefix } from '../args.ts';
+import { own } from '../stats.ts';
 import type { Detection, MonitorEvent } from '../types.ts';
 import type { MonitorConfig } from '../schema.ts';
 import type { Detector } from './types.ts';
@@ -11,7 +12,7 @@ export const firstTool: Detector = (e, b, _s, c) => {
   if (e.tool === undefined || e.method === 'egress') return null;
   if (isLearning(b, c.learning, e.time) || b.toolsOverflow) return null;
   const key = toolKey(e);
-  if (b.tools[key]) return null;
+  if (own(b.tools, key)) return null;
   return {
     detector: 'first-tool',
     severity: 'medium',
@@ -27,7 +28,7 @@ export const newEgress: Detector = (e, b, _s, c) => {
   if (e.grant?.hosts && !e.grant.hosts.some((h) => hostMatches(host, h))) {
     return egressAlert(e, host, 'high', 'outside its grant');
   }
-  if (isLearning(b, c.learning, e.time) || host in b.egressHosts) return null;
+  if (isLearning(b, c.learning, e.time) || own(b.egressHosts, host) !== undefined) return null;
   if (Object.keys(b.egressHosts).length >= c.limits.maxHosts) return null;
   return egressAlert(e, host, 'medium', 'never seen before');
 };
@@ -52,9 +53,9 @@ export const outOfScope: Detector = (e, b, _s, c) => {
   if (e.tool === undefined || e.method === 'egress') return null;
   const cfg = c.detectors['out-of-scope'];
   const learning = isLearning(b, c.learning, e.time);
-  const tool = b.tools[toolKey(e)];
+  const tool = own(b.tools, toolKey(e));
   for (const f of argFeatures(e.args)) {
-    const p = tool?.params[f.param];
+    const p = tool ? own(tool.params, f.param) : undefined;
     if (f.path !== undefined) {
       if (e.grant?.paths && !e.grant.paths.some((g) => underPath(f.path!, g))) {
         return scopeAlert(e, f.path, 'high', 'outside its grant');
@@ -98,12 +99,12 @@ export function pathNovel(
 ): boolean {
   const depth = Math.min(cfg.depth + (isSensitivePath(path) ? 1 : 0), path.split('/').length - 1);
   const prefix = pathPrefix(path, depth);
-  if (p && p.prefixes[prefix]) return false;
+  if (p && own(p.prefixes, prefix)) return false;
   if (p && distinctAtDepth(p.prefixes, cfg.depth) >= cfg.openEnded) return false;
   let obs = 0;
   for (const t of Object.values(b.tools)) {
     for (const q of Object.values(t.params)) {
-      if (q.prefixes[prefix]) return false;
+      if (own(q.prefixes, prefix)) return false;
       obs += q.pathObs;
     }
   }
@@ -116,13 +117,13 @@ export function hostNovel(
   b: AgentBaseline,
   cfg: ScopeCfg,
 ): boolean {
-  if (p && p.hosts[host]) return false;
+  if (p && own(p.hosts, host)) return false;
   if (p && Object.keys(p.hosts).length >= cfg.openEnded) return false;
-  if (b.egressHosts[host]) return false;
+  if (own(b.egressHosts, host)) return false;
   let obs = 0;
   for (const t of Object.values(b.tools)) {
     for (const q of Object.values(t.params)) {
-      if (q.hosts[host]) return false;
+      if (own(q.hosts, host)) return false;
       obs += q.hostObs;
     }
   }
@@ -134,12 +135,12 @@ export function hostNovel(
  * small closed value set), or null. Used by the toxic-flow detector.
  */
 export function novelArgument(e: MonitorEvent, b: AgentBaseline, cfg: ScopeCfg): string | null {
-  const tool = b.tools[toolKey(e)];
+  const tool = own(b.tools, toolKey(e));
   for (const f of argFeatures(e.args)) {
-    const p = tool?.params[f.param];
+    const p = tool ? own(tool.params, f.param) : undefined;
     if (f.path !== undefined && pathNovel(f.path, p, b, cfg)) return f.path;
     if (f.host !== undefined && hostNovel(f.host, p, b, cfg)) return f.host;
-    if (f.value !== undefined && p && closedSet(p, cfg.minSamples) && !(f.value in p.values)) {
+    if (f.value !== undefined && p && closedSet(p, cfg.minSamples) && own(p.values, f.value) === undefined) {
       return `${f.param}=${f.value}`;
     }
   }

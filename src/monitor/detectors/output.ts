@@ -1,6 +1,6 @@
 /** Output anomaly: a secret or prompt-injection finding in a result, or a result size far outside the profile. */
 import { toolKey } from '../baseline.ts';
-import { zScore } from '../stats.ts';
+import { own, zScore } from '../stats.ts';
 import type { Detector } from './types.ts';
 import { seqs } from './types.ts';
 
@@ -31,7 +31,7 @@ export const outputAnomaly: Detector = (e, b, _s, c) => {
       auditSeqs: seqs(e.seq),
     };
   }
-  const t = b.tools[key];
+  const t = own(b.tools, key);
   if (e.outcome !== 'ok' || typeof e.resultBytes !== 'number' || !t || t.resultLogBytes.n < cfg.minSamples)
     return null;
   const z = zScore(t.resultLogBytes, Math.log2(1 + e.resultBytes), 1);

@@ -86,6 +86,53 @@ describe('monitor baselines', () => {
     );
   });
 
+  it('keeps the total number of keys per agent under maxEntries and counts them exactly', () => {
+    const limits = { ...cfg.limits, maxEntries: 60 };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), fc.string({ maxLength: 12 })),
+          { maxLength: 200 },
+        ),
+        (rows) => {
+          let b = emptyBaseline('a', T0);
+          for (const [tool, param, value] of rows)
+            b = observe(b, call(tool, { [param]: value, [param + 'p']: '/' + value }, T0), limits, 60_000);
+          let keys = Object.keys(b.tools).length;
+          for (const t of Object.values(b.tools)) {
+            keys += Object.keys(t.params).length;
+            for (const p of Object.values(t.params))
+              keys +=
+                Object.keys(p.values).length + Object.keys(p.prefixes).length + Object.keys(p.hosts).length;
+          }
+          assert.equal(b.entries, keys);
+          assert.ok(keys <= 60);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('treats prototype names (constructor, __proto__, valueOf) sent by an agent as ordinary keys', () => {
+    const args = JSON.parse('{"constructor":"valueOf","__proto__":"/etc/x","valueOf":"toString"}') as Record<
+      string,
+      unknown
+    >;
+    let b = emptyBaseline('a', T0);
+    for (let i = 0; i < 3; i++) b = observe(b, call('hasOwnProperty', args, T0 + i), cfg.limits, 60_000);
+    const t = b.tools['fs/hasOwnProperty']!;
+    assert.deepEqual(Object.keys(t.params).sort(), ['__proto__', 'constructor', 'valueOf']);
+    assert.equal(Object.getOwnPropertyDescriptor(t.params, 'constructor')?.value.n, 3);
+    assert.equal(Object.getOwnPropertyDescriptor(t.params['constructor']!.values, 'valueOf')?.value, 3);
+    assert.equal(Object.getPrototypeOf(t.params), Object.prototype);
+    const again = JSON.parse(JSON.stringify(b)) as typeof b;
+    assert.equal(
+      observe(again, call('hasOwnProperty', args, T0 + 9), cfg.limits, 60_000).tools['fs/hasOwnProperty']!
+        .count,
+      4,
+    );
+  });
+
   it('normalizes paths (.. resolved) and extracts hosts from URLs and e-mail addresses', () => {
     assert.equal(asPath('/work/repo/../../etc/passwd'), '/etc/passwd');
     assert.equal(asPath('file:///home/u/.ssh/id_rsa'), '/home/u/.ssh/id_rsa');
