@@ -84,6 +84,7 @@ export function asPath(v: string): string | undefined {
 
 /** The lower-case host of a URL or e-mail address, or undefined. */
 export function asHost(v: string): string | undefined {
+  if (v.length > 4096) return undefined;
   const s = v.trim();
   if (URL_RE.test(s) && !s.startsWith('file:')) {
     try {
