@@ -31,6 +31,8 @@ export {
 } from './checkpoint.ts';
 export { verifyAuditLog } from './verify.ts';
 export type { VerifyOptions } from './verify.ts';
+export { verifyJsonlExport } from './verify-export.ts';
+export type { VerifyExportOptions } from './verify-export.ts';
 export { formatRecord, formatVerifyResult, safeText } from './format.ts';
 export { auditMigrations } from './migrations.ts';
 export { GENESIS_HASH, chainHash } from './record.ts';
