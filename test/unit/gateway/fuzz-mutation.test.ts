@@ -125,9 +125,9 @@ function checkText(text: string, report: (c: Category, detail: string) => void):
   const spans = idSpans(text);
   if (spans.elements === undefined) {
     const top = spans.top;
-    const isObject = typeof jsonValue === 'object' && jsonValue !== null;
-    const isResponse =
-      isObject && !('method' in jsonValue) && ('result' in jsonValue || 'error' in jsonValue);
+    const obj = typeof jsonValue === 'object' && jsonValue !== null ? (jsonValue) : undefined;
+    const isObject = obj !== undefined;
+    const isResponse = obj !== undefined && !('method' in obj) && ('result' in obj || 'error' in obj);
     if (readable(top) && !isResponse && r.top.length !== 1) report('reply-count', `${r.top.length} replies`);
     if (!isObject && r.top.length !== 1) report('reply-count', `${r.top.length} replies to a non-object`);
     for (const reply of r.top) {
