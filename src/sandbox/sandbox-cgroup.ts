@@ -108,10 +108,31 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Which hierarchies to join. Each join (a write to cgroup.procs) costs an RCU grace period in
+ * the kernel, so only those that do something are used: v1 memory/pids/cpu when their limit is
+ * set; v2 when it has controllers or there is no v1 pids hierarchy to enumerate tasks for kill.
+ */
+function hierarchies(
+  support: CgroupSupport,
+  limits: CgroupLimits,
+): { v1: Record<string, string>; v2: boolean } {
+  const v1: Record<string, string> = {};
+  const want: Record<string, boolean> = {
+    memory: limits.memoryBytes !== undefined,
+    pids: true,
+    cpu: limits.cpus !== undefined,
+  };
+  for (const [c, parent] of Object.entries(support.v1)) if (want[c]) v1[c] = parent;
+  const v2 = support.v2 !== undefined && (support.v2Controllers.length > 0 || v1['pids'] === undefined);
+  return { v1, v2 };
+}
+
 /** Creates the sandbox's cgroups and applies the limits; hierarchies that fail are skipped. */
 export function createSandboxCgroup(support: CgroupSupport, id: string, limits: CgroupLimits): SandboxCgroup {
+  const use = hierarchies(support, limits);
   const v1: Record<string, string> = {};
-  for (const [c, parent] of Object.entries(support.v1)) {
+  for (const [c, parent] of Object.entries(use.v1)) {
     const dir = join(parent, id);
     try {
       mkdirSync(dir);
@@ -121,7 +142,7 @@ export function createSandboxCgroup(support: CgroupSupport, id: string, limits: 
     }
   }
   let v2: string | undefined;
-  if (support.v2) {
+  if (use.v2 && support.v2) {
     try {
       mkdirSync(join(support.v2, id));
       v2 = join(support.v2, id);
@@ -136,7 +157,7 @@ export function createSandboxCgroup(support: CgroupSupport, id: string, limits: 
   const all = [...Object.values(v1), ...(v2 ? [v2] : [])];
   const kill = async (): Promise<void> => {
     if (v2 && existsSync(join(v2, 'cgroup.kill'))) write(v2, 'cgroup.kill', '1');
-    await killV1(all, v1['freezer']);
+    await killV1(all, undefined);
   };
   return {
     procsFiles: all.map((d) => join(d, 'cgroup.procs')),

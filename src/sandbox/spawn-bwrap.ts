@@ -15,6 +15,17 @@ export const HOST_WRAP = [
 ].join('\n');
 
 export const BASH = '/bin/bash';
+export const SH = '/bin/sh';
+
+/**
+ * The faster wrapper when no descriptor needs closing: joins the cgroups and execs. PWD is the
+ * only variable sh exports on its own (cwd is /); it is removed before exec.
+ */
+export const SH_WRAP = [
+  'while [ "$1" != -- ]; do echo "$$" >"$1" || exit 125; shift; done; shift',
+  'unset PWD OLDPWD',
+  'exec "$@"',
+].join('\n');
 
 /** Our own descriptors above 4 that a child would inherit (no O_CLOEXEC), e.g. from a parent shell. */
 export function inheritableFds(): number[] {
@@ -73,6 +84,11 @@ function commandLine(plan: SpawnPlan): { file: string; argv: string[] } {
       ]
     : bwrap;
   const fds = inheritableFds().map(String);
+  if (fds.length === 0 && plan.procsFiles.length === 0)
+    return { file: dropped[0] ?? '', argv: dropped.slice(1) };
+  if (fds.length === 0) {
+    return { file: SH, argv: ['-c', SH_WRAP, 'warden-wrap', ...plan.procsFiles, '--', ...dropped] };
+  }
   return {
     file: BASH,
     argv: [
