@@ -307,6 +307,39 @@ for (const f of await storeFixtures()) {
       );
     });
 
+    it('maintain() purges expired revocations and lineage without reviving anything still live', async () => {
+      const clock = new ManualClock(Date.now());
+      await withIdentity(
+        f,
+        async (id, { store }) => {
+          const { agent } = await id.registry.create({ name: 'm' });
+          const g = grant({ fs: ['read_*'] }, undefined, Date.now() + 86_400_000);
+          const old = await id.tokens.issue({ agentId: agent.id, grant: g, ttlSec: 60 });
+          await id.tokens.revoke({ jti: old.claims.jti });
+          clock.advance(2 * 3600_000);
+          const live = await id.tokens.issue({ agentId: agent.id, grant: g, ttlSec: 60 });
+          await id.tokens.revoke({ jti: live.claims.jti });
+          await id.maintain();
+          const rows = await store.query<{ subject: string }>('SELECT subject FROM identity_revocations');
+          assert.deepEqual(
+            rows.map((r) => r.subject),
+            [live.claims.jti],
+          );
+          await assert.rejects(id.tokens.verify(live.token), rejectsWith('ERR_TOKEN_REVOKED'));
+          const lineage = await store.query<{ jti: string }>('SELECT jti FROM identity_tokens');
+          assert.deepEqual(
+            lineage.map((r) => r.jti),
+            [live.claims.jti],
+          );
+        },
+        { clock, rotationIntervalMs: 86_400_000 },
+      );
+      await assert.rejects(
+        withIdentity(f, () => Promise.resolve(), { maxStalenessMs: 600 }),
+        RangeError,
+      );
+    });
+
     it('stores signing keys sealed: the private scalar is absent from the store and a wrong KEK cannot sign', async () => {
       await withIdentity(f, async (id, { store }) => {
         const { agent } = await id.registry.create({ name: 'k' });
