@@ -17,6 +17,7 @@ import {
 } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from '../core/index.ts';
 import { RegistryError } from './errors.ts';
 import { catalogSchema, signedCatalogSchema } from './catalog-schema.ts';
@@ -131,4 +132,29 @@ export function verifyCatalog(fileText: string, publicKey: KeyInput): Catalog {
     });
   }
   return parseCatalog(env.data.payload);
+}
+
+/**
+ * Parses an unsigned catalog source (JSON or YAML text) strictly, e.g. `catalog.yaml` before
+ * `warden catalog sign`. YAML is parsed with aliases limited and unique keys enforced.
+ */
+export function parseCatalogSource(text: string): Catalog {
+  let value: unknown;
+  try {
+    value = text.trimStart().startsWith('{')
+      ? JSON.parse(text)
+      : parseYaml(text, { maxAliasCount: 0, uniqueKeys: true });
+  } catch (e) {
+    throw new RegistryError(
+      'ERR_CATALOG_INVALID',
+      `catalog source is not valid JSON or YAML: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  return parseCatalog(value);
+}
+
+/** Returns a new catalog with `entry` added, or replacing the entry of the same name. */
+export function upsertCatalogEntry(catalog: Catalog, entry: CatalogInput['servers'][number]): Catalog {
+  const servers = catalog.servers.filter((s) => s.name !== entry.name);
+  return parseCatalog({ version: 1, servers: [...servers, entry] });
 }

@@ -14,6 +14,8 @@ export {
   writeCatalogKeys,
   catalogKeyId,
   parseCatalog,
+  parseCatalogSource,
+  upsertCatalogEntry,
   signCatalog,
   verifyCatalog,
 } from './catalog.ts';

@@ -10,6 +10,8 @@ import {
   checkCatalogTools,
   generateCatalogKeys,
   parseCatalog,
+  parseCatalogSource,
+  upsertCatalogEntry,
   pinHash,
   RegistryError,
   signCatalog,
@@ -178,5 +180,35 @@ describe('catalogEntryFromNpm', () => {
     });
     assert.doesNotMatch(JSON.stringify(entry), /evil|LD_PRELOAD|\/bin\/sh|postinstall/);
     assert.equal(parseCatalog({ version: 1, servers: [entry] }).servers[0]!.command, undefined);
+  });
+});
+
+describe('catalog source', () => {
+  it('parses YAML and JSON sources strictly and upserts entries by name', () => {
+    const yamlText = [
+      'version: 1',
+      'servers:',
+      '  - name: local',
+      '    command: /usr/local/bin/my-mcp',
+      '    args: ["--stdio"]',
+      '    egress: [api.github.com]',
+    ].join('\n');
+    const c = parseCatalogSource(yamlText);
+    assert.equal(c.servers[0]!.command, '/usr/local/bin/my-mcp');
+    assert.deepEqual(parseCatalogSource(JSON.stringify(catalog)).servers.length, 2);
+    const next = upsertCatalogEntry(c, { name: 'local', command: '/opt/my-mcp' });
+    assert.deepEqual(
+      next.servers.map((s) => s.command),
+      ['/opt/my-mcp'],
+    );
+    assert.throws(
+      () => parseCatalogSource('version: 1\nservers:\n  - name: x\n    command: /bin/x\n    shell: true\n'),
+      code('ERR_CATALOG_INVALID'),
+    );
+    assert.throws(() => parseCatalogSource('a: &x [1]\nb: *x\n'), code('ERR_CATALOG_INVALID'));
+    assert.throws(
+      () => parseCatalogSource('version: 1\nversion: 1\nservers: []\n'),
+      code('ERR_CATALOG_INVALID'),
+    );
   });
 });
