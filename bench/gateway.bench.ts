@@ -152,7 +152,23 @@ export default async function gatewayBench(ctx: BenchContext): Promise<BenchRow[
       );
     }
     const rows = await measure(run, targets, 'HTTP upstream');
-    if (process.env.WARDEN_BENCH_STDIO !== '0') rows.push(...(await stdioComparison(run, direct)));
+    if (process.env.WARDEN_BENCH_STDIO !== '0') {
+      const before = procs.length;
+      try {
+        rows.push(...(await stdioComparison(run, direct)));
+      } catch (e) {
+        // Keep the HTTP rows: report the failed comparison as a row that does not meet anything.
+        const logs = procs.slice(before).map((p) => `${p.label}: ${p.stderr().slice(-600)}`);
+        ctx.log(`stdio comparison failed: ${(e as Error).message}\n${logs.join('\n')}`);
+        rows.push({
+          name: 'stdio upstream: comparison FAILED',
+          value: Number.NaN,
+          unit: '',
+          met: false,
+          note: `${(e as Error).message}; ${logs.join('; ').replace(/\s+/g, ' ').slice(0, 600)}`,
+        });
+      }
+    }
     rows.push({
       name: 'machine load average (1 min) at the end',
       value: loadavg()[0]!,
