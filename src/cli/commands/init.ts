@@ -30,11 +30,17 @@ export function initProject(dir: string, opts: { demo?: boolean; force?: boolean
     configPath,
     readFileSync(join(templates, opts.demo === true ? 'demo/warden.yaml' : 'warden.yaml'), 'utf8'),
   );
-  for (const f of readdirSync(join(templates, 'policies'))) {
-    const to = join(root, 'policies', f);
-    if (existsSync(to) && opts.force !== true) continue;
-    copyFileSync(join(templates, 'policies', f), to);
-    written.push(to);
+  const policyDirs = [
+    join(templates, 'policies'),
+    ...(opts.demo === true ? [join(templates, 'demo', 'policies')] : []),
+  ];
+  for (const dir of policyDirs) {
+    for (const f of readdirSync(dir)) {
+      const to = join(root, 'policies', f);
+      if (existsSync(to) && opts.force !== true) continue;
+      copyFileSync(join(dir, f), to);
+      written.push(to);
+    }
   }
   if (opts.demo === true) {
     mkdirSync(join(root, 'workspace'), { recursive: true });

@@ -64,7 +64,7 @@ export function register(program: Command): void {
           context: { args, now: Date.now(), ...(o.task === undefined ? {} : { task: o.task }) },
         };
         const d = engine.authorize(req);
-        print(opts, d, () => explain(d, req));
+        print(opts, d, () => explain(d, req, engine));
         return d;
       });
       process.exitCode = decision.effect === 'allow' ? EXIT.OK : EXIT.FAIL;

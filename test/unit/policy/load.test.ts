@@ -137,8 +137,13 @@ describe('policy loading and validation', () => {
     assert.notEqual(a.version, c.version);
   });
 
-  it('loads the starter templates that `warden init` copies', async () => {
+  it('loads the starter templates that `warden init` copies: nothing is permitted until you write a policy', async () => {
     const engine = await PolicyEngine.load(TEMPLATES);
+    assert.deepEqual(engine.policies.map((p) => p.id), []);
+  });
+
+  it('loads the demo policy that `warden init --demo` adds', async () => {
+    const engine = await PolicyEngine.load(join(TEMPLATES, '..', 'demo', 'policies'));
     assert.deepEqual(engine.policies.map((p) => p.id).sort(), ['demo-filesystem-read', 'demo-memory']);
   });
 

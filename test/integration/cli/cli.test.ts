@@ -1,0 +1,109 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// tsx is resolved from this repository, not from the temp directory the command runs in.
+const TSX = import.meta.resolve('tsx');
+const MAIN = join(import.meta.dirname, '..', '..', '..', 'src', 'cli', 'main.ts');
+
+function warden(cwd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the warden command', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers --help for the program and each command', () => {
+    const top = warden(dir, '--help');
+    assert.equal(top.code, 0);
+    for (const c of ['init', 'gateway', 'connect', 'agent', 'policy', 'audit'])
+      assert.match(top.stdout, new RegExp(`\\b${c}\\b`));
+    const sub = warden(dir, 'policy', 'check', '--help');
+    assert.equal(sub.code, 0);
+    assert.match(sub.stdout, /--agent/);
+  });
+
+  it('writes a demo project, refuses to overwrite it, and needs --force to do so', () => {
+    assert.equal(warden(dir, 'init', '--demo').code, 0);
+    const again = warden(dir, 'init');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists.*--force.*ERR_CONFIG_EXISTS/);
+    assert.equal(statSync(join(dir, '.warden')).mode & 0o777, 0o700);
+  });
+
+  it('creates an agent whose credential is written 0600 and never printed when --key-file is used', () => {
+    const r = warden(dir, 'agent', 'create', 'demo-agent', '--role', 'demo', '--key-file', join(dir, 'k'));
+    assert.equal(r.code, 0, r.stderr);
+    const key = readFileSync(join(dir, 'k'), 'utf8').trim();
+    assert.equal(statSync(join(dir, 'k')).mode & 0o777, 0o600);
+    assert.ok(!r.stdout.includes(key) && !r.stderr.includes(key));
+    const list = warden(dir, '--json', 'agent', 'list');
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { name: string }[]).map((a) => a.name),
+      ['demo-agent'],
+    );
+    const dup = warden(dir, 'agent', 'create', 'demo-agent');
+    assert.equal(dup.code, 1);
+  });
+
+  it('explains a policy decision and exits 0 for allow, 1 for deny', () => {
+    const allow = warden(
+      dir,
+      'policy',
+      'check',
+      '--agent',
+      'demo-agent',
+      '--tool',
+      'filesystem.read_text_file',
+      '--args',
+      '{"path":"/x"}',
+    );
+    assert.equal(allow.code, 0, allow.stderr);
+    assert.match(allow.stdout, /ALLOW.*\n[\s\S]*demo-filesystem-read/);
+    const deny = warden(dir, 'policy', 'check', '--agent', 'demo-agent', '--tool', 'filesystem.write_file');
+    assert.equal(deny.code, 1);
+    assert.match(deny.stdout, /DENY[\s\S]*default-deny/);
+    const bad = warden(
+      dir,
+      'policy',
+      'check',
+      '--agent',
+      'demo-agent',
+      '--tool',
+      'filesystem.read_text_file',
+      '--args',
+      '{nope',
+    );
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--args is not valid JSON/);
+  });
+
+  it('verifies the audit log', () => {
+    const r = warden(dir, 'audit', 'verify');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ok: \d+ records verified/);
+  });
+
+  it('names the file, line and path of a configuration error', () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'version: 1\ngateway:\n  listen: 0.0.0.0:7420\n');
+    const r = warden(dir, '--config', 'bad.yaml', 'agent', 'list');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad\.yaml:3:\d+: gateway\.listen: .*allow_remote/);
+  });
+
+  it('exits 2 on a usage error', () => {
+    assert.equal(warden(dir, 'agent', 'frobnicate').code, 2);
+  });
+});
