@@ -55,8 +55,12 @@ export type RecordRow = {
 export function projectColumn(value: unknown): string | number | null {
   if (typeof value === 'number') return value;
   if (typeof value !== 'string') return null;
-  return wellFormed(value.slice(0, COLUMN_MAX)).replace(/\0/g, '\uFFFD');
+  const s = value.length > COLUMN_MAX ? value.slice(0, COLUMN_MAX) : value;
+  return NEEDS_REPAIR.test(s) ? wellFormed(s).replace(/\0/g, '\uFFFD') : s;
 }
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_REPAIR = /[\uD800-\uDFFF\u0000]/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
