@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute } from 'node:path';
 import { newId } from '../core/index.ts';
@@ -113,13 +113,29 @@ export class BwrapLauncher implements Launcher {
     return this.facts;
   }
 
-  /** The uid/gid the sandbox runs as on the host. */
+  /**
+   * The uid/gid the sandbox runs as on the host. As root: the profile's uid, else the owner of a
+   * bound workspace when that owner is not root (so the program can write its own files), else
+   * 65534 (nobody). Not root: Warden's own uid (bwrap cannot switch users unprivileged).
+   */
   identity(profile: SandboxProfile = this.profile): { uid: number; gid: number } {
-    if (this.hostFacts().root) {
-      const uid = profile.uid ?? DEFAULT_SANDBOX_UID;
-      return { uid, gid: profile.gid ?? uid };
+    if (!this.hostFacts().root) {
+      return {
+        uid: process.getuid?.() ?? DEFAULT_SANDBOX_UID,
+        gid: process.getgid?.() ?? DEFAULT_SANDBOX_UID,
+      };
     }
-    return { uid: process.getuid?.() ?? DEFAULT_SANDBOX_UID, gid: process.getgid?.() ?? DEFAULT_SANDBOX_UID };
+    if (profile.uid !== undefined) return { uid: profile.uid, gid: profile.gid ?? profile.uid };
+    const ws = profile.workspace;
+    if (ws.mode === 'bind' && ws.path !== undefined) {
+      try {
+        const st = statSync(ws.path);
+        if (st.uid !== 0) return { uid: st.uid, gid: st.gid === 0 ? st.uid : st.gid };
+      } catch {
+        // reported by prepareWorkspace
+      }
+    }
+    return { uid: DEFAULT_SANDBOX_UID, gid: profile.gid ?? DEFAULT_SANDBOX_UID };
   }
 
   launch(spec: LaunchSpec): Promise<LaunchedProcess> {

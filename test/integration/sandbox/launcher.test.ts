@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertSelfTest,
@@ -40,6 +40,21 @@ describe('BwrapLauncher', { skip: unavailable }, () => {
     const expected = String(ROOT ? SANDBOX_UID : process.getuid?.());
     assert.deepEqual(uids?.slice(1), [expected, expected, expected, expected]);
   });
+
+  it(
+    'as root, runs a bound workspace as its non-root owner so the program can write its files',
+    { skip: ROOT ? undefined : 'needs root to chown' },
+    async () => {
+      chownSync(fx.ws, 1234, 1234);
+      try {
+        const l = new BwrapLauncher({ profile: { workspace: { mode: 'bind', path: fx.ws } } });
+        const r = await runToEnd(l, sh('id -u; touch /workspace/owned && echo wrote'));
+        assert.equal(r.stdout, '1234\nwrote\n');
+      } finally {
+        chownSync(fx.ws, SANDBOX_UID, SANDBOX_UID);
+      }
+    },
+  );
 
   it('gives the program exactly its declared environment, nothing from Warden', async () => {
     process.env['WARDEN_TEST_LEAK'] = 'should-not-appear';
