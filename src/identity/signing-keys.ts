@@ -52,6 +52,7 @@ export class SigningKeys {
   #signer: { version: number; kid: string; key: CryptoKey; createdAt: number } | undefined;
   #verifiers: { version: number; keys: Map<string, { key: CryptoKey; until: number }> } | undefined;
   #lastMissReload = Number.NEGATIVE_INFINITY;
+  #rotating: Promise<KeyInfo> | undefined;
 
   constructor(db: SqlClient, options: SigningKeysOptions) {
     if (options.kek.length !== 32) throw new RangeError('the key-encryption key must be 32 bytes');
@@ -76,7 +77,11 @@ export class SigningKeys {
     );
     const row = rows[0];
     if (row === undefined || this.#clock.now() - Number(row.created_at) >= this.#rotationMs) {
-      await this.rotate();
+      // One rotation at a time in this process (concurrent first requests must not each rotate).
+      this.#rotating ??= this.rotate().finally(() => {
+        this.#rotating = undefined;
+      });
+      await this.#rotating;
       return this.signer();
     }
     const jwk = JSON.parse(

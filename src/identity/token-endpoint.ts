@@ -207,7 +207,7 @@ function requestedGrant(form: URLSearchParams, required: boolean): Grant | undef
     return undefined;
   }
   try {
-    return parseGrant({ id: newId('grt_'), expiresAt, ...raw });
+    return parseGrant({ ...raw, id: newId('grt_'), expiresAt });
   } catch (e) {
     throw new OAuthRefusal('invalid_scope', e instanceof IdentityError ? e.message : 'invalid grant');
   }

@@ -172,6 +172,15 @@ for (const f of await storeFixtures()) {
           (await handleTokenRequest(form({ grant_type: 'password' }), ctxFor(id, []))).body.error,
           'unsupported_grant_type',
         );
+        const chosen = await send({
+          authorization_details: JSON.stringify([
+            { type: 'warden_grant', id: 'attacker-chosen', expiresAt: 9e15, tools: { fs: ['read_file'] } },
+          ]),
+        });
+        assert.equal(chosen.status, 200);
+        const claims = (await id.tokens.verify(String(chosen.body.access_token))).claims;
+        assert.notEqual(claims.grant.id, 'attacker-chosen', 'the server names the grant');
+        assert.ok(claims.grant.expiresAt <= claims.exp * 1000, 'the grant ends with the token');
         const dup = new URLSearchParams('grant_type=client_credentials&scope=fs.a&scope=fs.b');
         assert.equal((await handleTokenRequest(dup, ctxFor(id, []))).body.error, 'invalid_request');
       });

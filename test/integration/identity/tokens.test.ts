@@ -340,6 +340,16 @@ for (const f of await storeFixtures()) {
       );
     });
 
+    it('creates one signing key when the first requests arrive together', async () => {
+      await withIdentity(f, async (id, { store }) => {
+        const { agent } = await id.registry.create({ name: 'c' });
+        await Promise.all(
+          Array.from({ length: 5 }, () => id.tokens.issue({ agentId: agent.id, grant: readOnly() })),
+        );
+        assert.equal((await store.query('SELECT kid FROM identity_signing_keys')).length, 1);
+      });
+    });
+
     it('stores signing keys sealed: the private scalar is absent from the store and a wrong KEK cannot sign', async () => {
       await withIdentity(f, async (id, { store }) => {
         const { agent } = await id.registry.create({ name: 'k' });
