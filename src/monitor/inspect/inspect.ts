@@ -108,28 +108,45 @@ function hiddenCharFindings(src: string, n: Normalized, out: InjectionFinding[])
   }
 }
 
-const HTML_COMMENT = /<!--([\s\S]{0,4000}?)-->/g;
-const CSS_HIDDEN =
-  /<(\w{1,10})\b[^>]{0,300}?(?:style\s*=\s*["'][^"']{0,300}?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|em|pt)?\s*[;"']|opacity\s*:\s*0(?:\.0+)?\s*[;"']|color\s*:\s*(?:#fff(?:fff)?|white|transparent|rgba\([^)]{0,30},\s*0\))\s*[;"']|(?:left|top|text-indent)\s*:\s*-\d{3,})[^"']{0,300}["']|\shidden\b|aria-hidden\s*=\s*["']true["'])[^>]{0,300}>([\s\S]{0,4000}?)<\/\1>/gi;
-const MD_IMAGE = /!\[[^\]\n]{0,200}\]\(\s*<?(https?:\/\/[^)\s>]{1,2000})/g;
-const MD_IMAGE_REF = /!\[[^\]\n]{0,200}\]\[([^\]\n]{1,100})\]/g;
+/** Opening tags that hide their content; the closing tag is found with indexOf (linear). */
+const CSS_HIDDEN_OPEN =
+  /<(\w{1,10})\b[^>]{0,300}?(?:style\s*=\s*["'][^"']{0,300}?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|em|pt)?\s*[;"']|opacity\s*:\s*0(?:\.0+)?\s*[;"']|color\s*:\s*(?:#fff(?:fff)?|white|transparent|rgba\([^)]{0,30},\s*0\))\s*[;"']|(?:left|top|text-indent)\s*:\s*-\d{3,})[^"']{0,300}["']|\shidden\b|aria-hidden\s*=\s*["']true["'])[^>]{0,300}>/gi;
+const REGION_MAX = 4000;
+/** Hidden regions examined per input: bounds the work on adversarial input (1,000 decoys). */
+const MAX_REGIONS = 1000;
+const MD_IMAGE = /!\[[^\]\n[]{0,200}\]\(\s*<?(https?:\/\/[^)\s>]{1,2000})/g;
+const MD_IMAGE_REF = /!\[[^\]\n[]{0,200}\]\[([^\]\n]{1,100})\]/g;
 const MD_REF_DEF = /^[ \t]{0,3}\[([^\]\n]{1,100})\]:[ \t]*<?(https?:\/\/\S{1,2000}?)>?(?:[ \t]|$)/gm;
 const EXFIL_QUERY =
   /[?&#][^=\s]{0,40}=[^&\s]{0,400}?(?:[{}<>$]|%7[bd]|%3[ce]|\b(?:insert|replace|append|secret|password|passwd|token|api[_-]?key|conversation|history|chat|summary|data_here|user_data|leak|exfil|ssn|credit)\b)/i;
 
 function regionFindings(src: string, out: InjectionFinding[], perRule: number): void {
-  let c = 0;
-  for (const m of src.matchAll(HTML_COMMENT)) {
-    if (!INSTRUCTIONISH.test(normalizeForScan(m[1]!).text)) continue;
-    out.push(region('hidden.html-comment', m.index, m[0], src));
-    if (++c >= perRule) break;
+  let found = 0;
+  let seen = 0;
+  for (let pos = src.indexOf('<!--'); pos >= 0 && found < perRule && seen < MAX_REGIONS; seen++) {
+    const end = src.indexOf('-->', pos + 4);
+    if (end < 0) break; // no comment closes after this point
+    if (end - pos <= REGION_MAX && INSTRUCTIONISH.test(normalizeForScan(src.slice(pos + 4, end)).text)) {
+      out.push(region('hidden.html-comment', pos, src.slice(pos, end + 3), src));
+      found++;
+    }
+    pos = src.indexOf('<!--', end + 3);
   }
-  c = 0;
-  for (const m of src.matchAll(CSS_HIDDEN)) {
-    const inner = stripTags(m[2]!);
+  found = 0;
+  seen = 0;
+  CSS_HIDDEN_OPEN.lastIndex = 0;
+  for (const m of src.matchAll(CSS_HIDDEN_OPEN)) {
+    if (found >= perRule || ++seen > MAX_REGIONS) break;
+    const open = m.index + m[0].length;
+    const close = src
+      .slice(open, open + REGION_MAX)
+      .toLowerCase()
+      .indexOf(`</${m[1]!.toLowerCase()}`);
+    if (close < 0) continue;
+    const inner = stripTags(src.slice(open, open + close));
     if (!INSTRUCTIONISH.test(normalizeForScan(inner).text)) continue;
-    out.push(region('hidden.css-invisible-text', m.index, m[0], src));
-    if (++c >= perRule) break;
+    out.push(region('hidden.css-invisible-text', m.index, src.slice(m.index, open + close), src));
+    found++;
   }
   markdownImages(src, out, perRule);
 }

@@ -38,6 +38,9 @@ export function normalizeForScan(src: string): Normalized {
   let bidi = 0;
   let bidiFirst = -1;
   let i = 0;
+  let tagRunStart = -10;
+  let inRun = false;
+  let flagRun = false;
   // eslint-disable-next-line no-control-regex -- the complement of ASCII
   const nonAscii = /[^\x00-\x7f]/g;
   while (i < src.length) {
@@ -53,15 +56,21 @@ export function normalizeForScan(src: string): Normalized {
     const cp = src.codePointAt(i)!;
     const len = cp > 0xffff ? 2 : 1;
     if (cp >= 0xe0000 && cp <= 0xe007f) {
-      const afterFlag = tagRuns.length === 0 && i >= 2 && src.codePointAt(i - 2) === 0x1f3f4;
       const ch = cp >= 0xe0020 && cp <= 0xe007e ? String.fromCharCode(cp - 0xe0000) : '';
-      const last = tagRuns[tagRuns.length - 1];
-      if (!afterFlag && !inFlag(src, i)) {
-        if (last && last.end === i) {
+      // A run of tag characters right after a black flag (U+1F3F4) is a subdivision flag.
+      if (tagRunStart !== i - 2 || !(inRun || flagRun)) {
+        inRun = false;
+        flagRun = i >= 2 && src.codePointAt(i - 2) === 0x1f3f4;
+      }
+      if (!flagRun) {
+        const last = tagRuns[tagRuns.length - 1];
+        if (inRun && last && last.end === i) {
           last.end = i + len;
           last.decoded += ch;
-        } else tagRuns.push({ start: i, end: i + len, decoded: ch });
+        } else if (tagRuns.length < 16) tagRuns.push({ start: i, end: i + len, decoded: ch });
+        inRun = true;
       }
+      tagRunStart = i;
       for (let k = 0; k < ch.length; k++) map.push(i);
       text += ch;
     } else if (ZW.has(cp)) {
@@ -86,17 +95,6 @@ export function normalizeForScan(src: string): Normalized {
   }
   map.push(src.length);
   return { text, map, tagRuns, zeroWidthInWords: zwIn, zeroWidthFirst: zwFirst, bidi, bidiFirst };
-}
-
-/** Tag characters that follow a black-flag emoji are a subdivision flag (🏴 + tags), not hidden text. */
-function inFlag(src: string, i: number): boolean {
-  let j = i;
-  while (j >= 2) {
-    const prev = src.codePointAt(j - 2)!;
-    if (prev >= 0xe0000 && prev <= 0xe007f) j -= 2;
-    else return prev === 0x1f3f4;
-  }
-  return false;
 }
 
 const NFKC_CACHE = new Map<number, string>();

@@ -163,7 +163,7 @@ export const TEXT_RULES: readonly TextRule[] = [
   {
     id: 'role.transcript',
     severity: 'medium',
-    re: /(?:^|\n)\s*(?:human|user)\s*:[^\n]{1,300}\n+\s*(?:assistant|ai)\s*:/gi,
+    re: /(?:^|\n)[ \t]*(?:human|user)[ \t]*:[^\n]{1,300}\n{1,3}[ \t]*(?:assistant|ai)[ \t]*:/gi,
     description: 'a fake conversation transcript',
   },
 ];
