@@ -15,9 +15,6 @@ export interface RevocationSnapshot {
 export type RevokeTarget =
   { readonly jti: string } | { readonly agentId: string } | { readonly task: string };
 
-/** How long a task revocation refuses new tokens for that task id. */
-const TASK_REVOCATION_MS = 30 * 86_400_000;
-
 const DESCENDANTS_SQL = `WITH RECURSIVE d(jti, expires_at) AS (
   SELECT jti, expires_at FROM identity_tokens WHERE jti = ?
   UNION ALL SELECT t.jti, t.expires_at FROM identity_tokens t JOIN d ON t.parent_jti = d.jti
@@ -87,7 +84,7 @@ export class Revocations {
       if ('jti' in target) {
         count = await this.#revokeTree(tx, target.jti, now);
       } else if ('task' in target) {
-        await upsert(tx, 'task', target.task, now, now + TASK_REVOCATION_MS);
+        await upsert(tx, 'task', target.task, now, now + this.#horizonMs);
         const roots = await tx.query<{ jti: string }>(
           'SELECT jti FROM identity_tokens WHERE task = ? AND expires_at > ?',
           [target.task, now - 60_000],
@@ -112,11 +109,6 @@ export class Revocations {
     if (rows.length === 0) rows.push({ jti, expires_at: now + this.#horizonMs });
     for (const r of rows) await upsert(tx, 'jti', r.jti, now, Number(r.expires_at) + 120_000);
     return rows.length;
-  }
-
-  /** Whether new tokens for this task are refused. */
-  async taskRevoked(task: string): Promise<boolean> {
-    return (await this.snapshot()).tasks.has(task);
   }
 
   /** Drops revocations and lineage rows that can no longer matter. */
