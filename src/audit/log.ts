@@ -33,6 +33,11 @@ export interface AuditLogOptions {
   readonly checkpointLog?: string | false;
   /** Records at the tail verified on open (default 1000; 0 skips). */
   readonly verifyTailOnOpen?: number;
+  /**
+   * Called once when a commit fails (AU-7): the log now rejects every append. The gateway
+   * should stop serving and exit so a supervisor restarts it (see docs/audit.md).
+   */
+  readonly onFailure?: (error: AuditError) => void;
 }
 
 type Row = { seq: number; hash: string; body: Buffer };
@@ -68,6 +73,7 @@ export class AuditLog {
       maxRecordBytes: opts.maxRecordBytes ?? 1 << 20,
       logger: this.#logger,
       onCommit: (n) => this.#committed(n),
+      onFailure: opts.onFailure,
     });
   }
 

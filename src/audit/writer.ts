@@ -28,6 +28,8 @@ export interface WriterOptions {
   readonly logger: Logger;
   /** Called after each committed batch with the number of records it held. */
   readonly onCommit: (count: number) => void;
+  /** Called once when a commit fails and the writer enters its failed state. */
+  readonly onFailure?: ((error: AuditError) => void) | undefined;
 }
 
 const ROW_PARAMS = `(${COLUMNS.map(() => '?').join(', ')})`;
@@ -144,6 +146,11 @@ export class GroupCommitWriter {
     for (const p of batch) p.reject(write);
     const rest = this.#queue.splice(0);
     for (const p of rest) p.reject(failedError());
+    try {
+      this.#opts.onFailure?.(write);
+    } catch {
+      // The owner's hook must not break the failure path.
+    }
   }
 }
 

@@ -97,9 +97,11 @@ for (const f of await storeFixtures()) {
     });
 
     it('[AU-5][AU-7] rejects appends when the store fails and stays failed until restart', async () => {
-      const h = await openHarness(f);
+      const failures: AuditError[] = [];
+      const h = await openHarness(f, { onFailure: (e) => failures.push(e) });
       try {
         await appendMany(h.log, 3);
+        assert.equal(failures.length, 0);
         const other = await h.reopenStore();
         await injectFault(other);
         const results = await Promise.allSettled(
@@ -110,6 +112,8 @@ for (const f of await storeFixtures()) {
           assert.ok(isCode('ERR_AUDIT_WRITE')(r.reason) || isCode('ERR_AUDIT_FAILED')(r.reason));
         }
         assert.equal(h.log.failed, true);
+        assert.equal(failures.length, 1, 'the owner is told once');
+        assert.equal(failures[0]!.code, 'ERR_AUDIT_WRITE');
         await removeFault(other);
         await assert.rejects(
           h.log.append(sampleEvent(9)),
