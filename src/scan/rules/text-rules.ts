@@ -147,7 +147,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'destructive',
     severity: 'medium',
     re: r(
-      '\\b(?:must|should|first|always|then|also|need to|have to|make sure to|you will)\\s+(?:\\w+\\s+){0,3}?(?:call|use|invoke|run)?\\s*[`\'"]?(?:delete|remove|rm|wipe|erase|overwrite|truncate|drop|destroy|purge|move|chmod|kill|format)[\\w-]*[`\'"]?\\s+(?:\\w+\\s+){0,4}?(?:~?/[\\w.~/-]+|all\\s+(?:the\\s+|of\\s+the\\s+)?(?:files|data|records|tables|emails|messages|repositories|backups|logs|users)\\b)',
+      '(?:\\b(?:must|should|first|always|then|also|need to|have to|make sure to|you will)\\s+(?:\\w+\\s+){0,3}?|(?:^|[.!?:;,])\\s*(?:then\\s+|and\\s+|also\\s+)?)(?:call|use|invoke|run)?\\s*[`\'"]?(?:delete|remove|rm|wipe|erase|overwrite|truncate|drop|destroy|purge|move|chmod|kill|terminate|stop)[\\w-]*[`\'"]?\\s+(?:\\w+\\s+){0,4}?(?:~?/[\\w.~/-]+|all\\s+(?:the\\s+|of\\s+the\\s+)?(?:running\\s+)?(?:files|data|records|tables|emails|messages|repositories|backups|logs|users|processes|containers|instances|services|sessions|accounts|databases)\\b)',
     ),
     message: 'directs the model to delete, move or overwrite data',
   },
@@ -212,7 +212,9 @@ export const TEXT_RULES: readonly TextRule[] = [
       '\\bbefore\\s+(?:any|every|each|all)\\s+(?:other\\s+)?(?:tool|function|operation|request|action|task|response|reply|file operation|command|query|call)s?\\b' +
         '|\\b(?:for|on)\\s+(?:any|every|each|all)\\s+(?:user\\s+)?(?:request|query|task|message|prompt|conversation|interaction)s?\\b[^.]{0,60}\\b(?:always\\s+)?(?:call|invoke|use|run)\\s+this\\b' +
         '|\\balways\\s+(?:call|invoke|use|run)\\s+this\\s+(?:tool|function)\\s+first\\b' +
-        "|\\bregardless\\s+of\\s+(?:what\\s+)?(?:the\\s+)?user(?:\\s+|'s\\s+)(?:asks?|requests?|wants?|says)",
+        "|\\bregardless\\s+of\\s+(?:what\\s+)?(?:the\\s+)?user(?:\\s+|'s\\s+)(?:asks?|asked|requests?|requested|wants?|says|said)" +
+        "|\\bbefore\\s+(?:answering|responding\\s+to|replying\\s+to|processing|handling)\\s+(?:any|every|each|the\\s+user\\'?s?)\\s+(?:\\w+\\s+)?(?:question|request|message|query|prompt)s?\\b" +
+        '|\\b(?:every\\s+time|each\\s+time|whenever)\\s+(?:you|the\\s+(?:agent|assistant|model))\\s+(?:call|use|invoke|run)s?\\s+(?!this\\b|it\\b)(?:a|an|any)\\s+',
     ),
     message: 'tries to run before or alongside every other action',
   },
@@ -226,6 +228,26 @@ export const TEXT_RULES: readonly TextRule[] = [
         '|\\bwhen(?:ever)?\\s+(?:you\\s+)?(?:write|writing|create|creating|edit|editing|save|saving)\\s+(?:any\\s+|a\\s+|the\\s+)?(?:file|script|code|commit|document)s?\\b[^.]{0,60}?\\b(?:always|must|also)\\s+(?:append|add|insert|include|prepend)\\b',
     ),
     message: 'attaches an extra action to what the user asked for',
+  },
+  {
+    id: 'instruction.jailbreak',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      '\\bfrom\\s+now\\s+on,?\\s+you\\s+(?:are|will|must|have)\\b|\\byou\\s+(?:have|has)\\s+no\\s+(?:restrictions|limits|limitations|rules|filters|guidelines)\\b|\\bwithout\\s+(?:ever\\s+)?refusing\\b|\\bdo\\s+anything\\s+now\\b|\\b(?:developer|god|jailbreak|unrestricted)\\s+mode\\b',
+    ),
+    message: "tries to change the model's role or remove its limits",
+  },
+  {
+    id: 'instruction.substitute',
+    category: 'instruction',
+    tag: 'hijack',
+    severity: 'medium',
+    re: r(
+      "\\binstead\\s+of\\s+(?:the\\s+|what\\s+the\\s+)?(?:requested|intended|asked|original|user'?s?)\\b",
+    ),
+    message: 'replaces what the user asked for with something else',
   },
   {
     id: 'instruction.precondition',
@@ -258,9 +280,17 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'read',
     severity: 'high',
     re: r(
-      `(?:^|[.!?:;,]\\s+|\\b(?:first|then|and|also|must|should|please|to|always)\\s+)(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode)\\s+(?:the\\s+)?(?:full\\s+|complete\\s+|entire\\s+)?(?:contents?\\s+of\\s+|file\\s+)?(?:the\\s+)?(?:user'?s\\s+)?[\`'"]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
+      `(?:[.!?:;,>\\])]\\s*|\\b(?:first|then|and|also|must|should|please|to|always|will)\\s+)(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode)\\s+(?:[^.!?\\n]{0,50}?\\s)?[\`'"(]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
     ),
     message: 'instructs the model to read or send a sensitive file',
+  },
+  {
+    id: 'sensitive.secret-env',
+    category: 'sensitive',
+    tag: 'path',
+    severity: 'medium',
+    re: /\b[A-Z][A-Z0-9]*_(?:[A-Z0-9]+_)*(?:TOKEN|SECRET|API_KEY|APIKEY|PASSWORD|PASSWD|PRIVATE_KEY|ACCESS_KEY|SECRET_KEY|CREDENTIALS?)\b/,
+    message: 'names an environment variable that holds a secret',
   },
   {
     id: 'sensitive.hunt',
@@ -307,7 +337,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'conversation',
     severity: 'high',
     re: r(
-      '\\b(?:any|all|every)\\s+(?:other\\s+)?(?:api\\s+keys?|tokens?|passwords?|credentials|secrets?|private\\s+keys?)\\s+(?:that\\s+)?(?:you\\s+(?:have\\s+)?(?:seen|found|know|see|encounter(?:ed)?|received)|(?:from|in)\\s+(?:the|this)\\s+(?:conversation|chat|context|session))',
+      '\\b(?:any|all|every)\\s+(?:other\\s+)?(?:api\\s+keys?|tokens?|passwords?|credentials|secrets?|private\\s+keys?)\\s+(?:that\\s+)?(?:(?:you|the\\s+user)\\s+(?:have\\s+|has\\s+)?(?:seen|found|know|see|encounter(?:ed)?|received|typed|entered|shared|provided|mentioned|pasted|gave)|(?:from|in)\\s+(?:the|this)\\s+(?:conversation|chat|context|session))',
     ),
     message: 'asks for secrets seen in the conversation',
   },
@@ -320,6 +350,26 @@ export const TEXT_RULES: readonly TextRule[] = [
       '\\bexfiltrat\\w*|\\bexfil\\b|\\bexport\\s+all\\s+(?:the\\s+)?(?:user|customer|private|personal)\\s+data\\s+to\\b',
     ),
     message: 'speaks of exfiltrating or exporting all user data',
+  },
+  {
+    id: 'exfil.url-parameter',
+    category: 'exfil',
+    tag: 'url',
+    severity: 'high',
+    re: r(
+      "\\bhttps?://[^\\s'\"`]+[?&][\\w-]+=(?=[\\s'\"`<{$]|$)[^.]{0,40}?\\b(?:followed\\s+by|append(?:ed|ing)?|with|plus|containing|filled\\s+with|set\\s+to)\\b[^.]{0,30}?\\b(?:user'?s?|conversation|messages?|contents?|data|results?|history|query|keys?|tokens?|passwords?|secrets?|credentials)\\b",
+    ),
+    message: 'builds a URL that carries user data to a fixed host',
+  },
+  {
+    id: 'exfil.tamper-argument',
+    category: 'exfil',
+    tag: 'redirect',
+    severity: 'medium',
+    re: r(
+      '\\b(?:set|change|replace|override|force|switch)\\s+(?:the\\s+)?[`\'"]?[\\w.-]+[`\'"]?\\s+(?:argument|parameter|param|field)\\s+to\\s+[`\'"]?[\\w@+.:/-]{3,}',
+    ),
+    message: 'forces an argument of a call to a fixed value',
   },
   {
     id: 'exfil.send-url',

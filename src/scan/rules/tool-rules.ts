@@ -121,7 +121,7 @@ const FILL_VERBS =
 
 const FILL_PREFILTER = new RegExp(`\\b${FILL_VERBS}\\b`, 'i');
 const FILL_RE = new RegExp(
-  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:its|the|their|this|that|file'?s?|whole|entire|full|all)\\s+(?:\\w+\\s+){0,2}?(?:contents?|text|data|output|results?|history|values?|file)\\b[^.]{0,40}?\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
+  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:its|the|their|this|that|file'?s?|whole|entire|full|all|any)\\s+(?:[\\w-]+\\s+){0,4}?(?:contents?|text|data|output|results?|history|values?|file|conversation|messages|tokens?|keys?|secrets?|passwords?|credentials)\\b[^.]{0,40}?\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
   'gi',
 );
 
