@@ -51,13 +51,23 @@ export function effectiveProfile(base: SandboxProfile, spec: LaunchSpec): Sandbo
   return Object.freeze({ ...merged, readOnlyPaths });
 }
 
-/** The working directory inside: a host path under the workspace maps to the workspace target. */
+const under = (path: string, dir: string): boolean => {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+/**
+ * The working directory inside: a host path under the workspace maps to the workspace target;
+ * a path under a read-only path stays; anything else (not visible inside) falls back to the
+ * default (the workspace, or /).
+ */
 export function insideCwd(profile: SandboxProfile, cwd: string | undefined): string | undefined {
+  if (cwd === undefined) return undefined;
   const ws = profile.workspace;
-  if (cwd === undefined || ws.mode === 'none' || ws.path === undefined) return cwd;
-  const rel = relative(ws.path, cwd);
-  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
-    return posix.join(ws.target ?? WORKSPACE_TARGET, rel.split(sep).join('/'));
+  if (ws.mode !== 'none' && ws.path !== undefined && under(cwd, ws.path)) {
+    return posix.join(ws.target ?? WORKSPACE_TARGET, relative(ws.path, cwd).split(sep).join('/'));
   }
-  return cwd;
+  if (ws.mode !== 'none' && under(cwd, ws.target ?? WORKSPACE_TARGET)) return cwd;
+  if (cwd === '/' || profile.readOnlyPaths.some((p) => under(cwd, p))) return cwd;
+  return undefined;
 }

@@ -78,22 +78,34 @@ function tasks(dir: string): number[] {
   }
 }
 
-async function killV1(dirs: readonly string[], freezer: string | undefined): Promise<void> {
-  if (freezer) write(freezer, 'freezer.state', 'FROZEN');
+/** Whether `pid` is (still) a member of the cgroup named by `id` (narrows PID-reuse races, SX-16). */
+function stillMember(pid: number, id: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${id}\n`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGKILLs every task listed in the sandbox's v1 cgroups until none is left. Normally there is
+ * nothing to do: bwrap's pid 1 dying tears the pid namespace down. Each pid is re-checked for
+ * membership right before the signal, so a recycled pid is not hit.
+ */
+async function killV1(dirs: readonly string[], id: string): Promise<void> {
   for (let round = 0; round < 50; round++) {
     const pids = new Set(dirs.flatMap(tasks));
     if (pids.size === 0) break;
     for (const pid of pids) {
+      if (!stillMember(pid, id)) continue;
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
-    if (freezer && round === 0) write(freezer, 'freezer.state', 'THAWED');
     await sleep(round < 5 ? 2 : 20);
   }
-  if (freezer) write(freezer, 'freezer.state', 'THAWED');
 }
 
 async function removeDir(dir: string): Promise<void> {
@@ -157,7 +169,7 @@ export function createSandboxCgroup(support: CgroupSupport, id: string, limits: 
   const all = [...Object.values(v1), ...(v2 ? [v2] : [])];
   const kill = async (): Promise<void> => {
     if (v2 && existsSync(join(v2, 'cgroup.kill'))) write(v2, 'cgroup.kill', '1');
-    await killV1(all, undefined);
+    await killV1(all, id);
   };
   return {
     procsFiles: all.map((d) => join(d, 'cgroup.procs')),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   buildBwrapArgv,
   INSIDE,
+  insideCwd,
   makeProfile,
   sandboxEnv,
   BwrapLauncher,
@@ -184,5 +185,18 @@ describe('BwrapLauncher configuration', () => {
         e.code === 'ERR_SANDBOX_UNAVAILABLE' &&
         /apt-get install -y bubblewrap/.test(e.message),
     );
+  });
+});
+
+describe('insideCwd', () => {
+  const ws = makeProfile({ workspace: { mode: 'bind', path: '/srv/proj' }, readOnlyPaths: ['/opt/pkg'] });
+  it('maps a host path under the workspace to the workspace target', () => {
+    assert.equal(insideCwd(ws, '/srv/proj'), '/workspace');
+    assert.equal(insideCwd(ws, '/srv/proj/src'), '/workspace/src');
+  });
+  it('keeps visible paths and drops invisible ones (SX-2: /srv/proj-b is not under /srv/proj)', () => {
+    assert.equal(insideCwd(ws, '/opt/pkg/lib'), '/opt/pkg/lib');
+    assert.equal(insideCwd(ws, '/srv/proj-b'), undefined);
+    assert.equal(insideCwd(ws, '/home/user'), undefined);
   });
 });
