@@ -14,7 +14,7 @@ import type { BaselineStore } from './baseline-store.ts';
 import { POST_DETECTORS, PRE_DETECTORS } from './detectors/index.ts';
 import type { Detector, DetectorState } from './detectors/index.ts';
 import type { MonitorConfig } from './schema.ts';
-import { newSessionState, sessionTaint, taintSession } from './session.ts';
+import { newSessionState, sessionTaint, SUSPICIOUS_LABEL, taintSession } from './session.ts';
 import type { SessionState, SessionTaint } from './session.ts';
 import type { Alert, DetectorName, MonitorEvent } from './types.ts';
 
@@ -35,6 +35,11 @@ export interface MonitorDecision {
   readonly alerts: readonly Alert[];
 }
 
+/** Queued baseline updates; past this the oldest are dropped (counted), never unbounded growth. */
+const MAX_QUEUE = 100_000;
+/** Taint of evicted sessions kept aside (~100 bytes each); past this the oldest is forgotten. */
+const MAX_EVICTED_TAINT = 100_000;
+
 const NONE: MonitorDecision = Object.freeze({ alerts: Object.freeze([]) });
 
 export class Monitor {
@@ -45,12 +50,14 @@ export class Monitor {
   readonly #hub: AlertHub;
   readonly #baselines = new Map<string, AgentBaseline>();
   readonly #sessions = new Map<string, SessionState>();
+  readonly #evictedTaint = new Map<string, SessionTaint>();
   readonly #live = new Map<string, { start: number; count: number }>();
   readonly #queue: { e: MonitorEvent; prev: string | undefined }[] = [];
   readonly #dirty = new Set<string>();
   readonly #pendingAlerts: Alert[] = [];
   readonly #maxSessions: number;
   #drainScheduled = false;
+  #droppedUpdates = 0;
   #flushTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
 
@@ -95,6 +102,10 @@ export class Monitor {
     }
     const out = this.#run(POST_DETECTORS, e, b, state);
     if (e.decision !== 'deny') {
+      if (this.#queue.length >= MAX_QUEUE) {
+        this.#queue.shift();
+        this.#droppedUpdates++;
+      }
       this.#queue.push({ e, prev: s.lastCompleted });
       if (e.tool !== undefined && e.method !== 'egress') s.lastCompleted = toolKey(e);
       this.#scheduleDrain();
@@ -109,11 +120,13 @@ export class Monitor {
 
   /** The session's taint, for the policy engine's `context.taint`. */
   taint(session: string): SessionTaint {
-    return sessionTaint(this.#sessions.get(session));
+    return this.#evictedTaint.get(session) ?? sessionTaint(this.#sessions.get(session));
   }
 
+  /** Forgets a closed session (call when the MCP session ends). */
   endSession(session: string): void {
     this.#sessions.delete(session);
+    this.#evictedTaint.delete(session);
   }
 
   baseline(agent: string): AgentBaseline | undefined {
@@ -126,8 +139,8 @@ export class Monitor {
     this.#dirty.add(b.agent);
   }
 
-  alertStats(): { emitted: number; suppressed: number } {
-    return this.#hub.stats();
+  alertStats(): { emitted: number; suppressed: number; droppedUpdates: number } {
+    return { ...this.#hub.stats(), droppedUpdates: this.#droppedUpdates };
   }
 
   /** Applies queued baseline updates now (normally done on the next macrotask). */
@@ -225,12 +238,36 @@ export class Monitor {
   #session(id: string, agent: string): SessionState {
     let s = this.#sessions.get(id);
     if (!s) {
-      if (this.#sessions.size >= this.#maxSessions)
-        this.#sessions.delete(this.#sessions.keys().next().value!);
+      if (this.#sessions.size >= this.#maxSessions) this.#evictSession();
       s = newSessionState(id, agent);
+      const kept = this.#evictedTaint.get(id);
+      if (kept) for (const l of kept.labels) taintSession(s, l, undefined, l === SUSPICIOUS_LABEL);
+      this.#evictedTaint.delete(id);
       this.#sessions.set(id, s);
     }
     return s;
+  }
+
+  /**
+   * Makes room for a session: an untainted one among the oldest goes first; a tainted one is
+   * evicted only with its taint kept aside (bounded), so flooding sessions cannot wash taint off.
+   */
+  #evictSession(): void {
+    let scanned = 0;
+    for (const [id, st] of this.#sessions) {
+      if (!st.untrusted) {
+        this.#sessions.delete(id);
+        return;
+      }
+      if (++scanned >= 64) break;
+    }
+    const [id, st] = this.#sessions.entries().next().value!;
+    this.#sessions.delete(id);
+    if (this.#evictedTaint.size >= MAX_EVICTED_TAINT) {
+      this.#evictedTaint.delete(this.#evictedTaint.keys().next().value!);
+    }
+    this.#evictedTaint.set(id, sessionTaint(st));
+    this.#log.warn('monitor evicted a tainted session; its taint is kept', { session: id });
   }
 
   #scheduleDrain(): void {

@@ -160,6 +160,18 @@ describe('Monitor', () => {
     );
   });
 
+  it('[PI-3] keeps a session tainted when an agent floods new sessions to evict it', () => {
+    const m = new Monitor({ config: config(), maxSessions: 8 });
+    m.markUntrusted('victim', 'agent-a', 'web/fetch', 1, true);
+    for (let i = 0; i < 100; i++) m.markUntrusted(`flood-${i}`, 'agent-a', 'web/fetch');
+    for (let i = 0; i < 100; i++) m.pre(call('read_file', { path: '/x' }, T0 + i, { session: `clean-${i}` }));
+    assert.deepEqual(m.taint('victim'), { untrusted: true, labels: ['web/fetch', 'suspicious'] });
+    m.pre(call('read_file', { path: '/x' }, T0, { session: 'victim' }));
+    assert.deepEqual(m.taint('victim'), { untrusted: true, labels: ['web/fetch', 'suspicious'] });
+    m.endSession('victim');
+    assert.deepEqual(m.taint('victim'), { untrusted: false, labels: [] });
+  });
+
   it('[EX-5] flags a path outside the agent history and a recipient domain never seen', () => {
     const m = trained();
     const a = m.pre(call('read_file', { path: '/work/repo/../../etc/shadow' }, AFTER));
