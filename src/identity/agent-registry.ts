@@ -210,6 +210,19 @@ export class AgentRegistry {
     }));
   }
 
+  async listBootstrapKeys(name: string): Promise<{ kid: string; createdAt: number; revokedAt?: number }[]> {
+    const agent = await this.get(name);
+    const rows = await this.#db.query<{ kid: string; created_at: number; revoked_at: number | null }>(
+      'SELECT kid, created_at, revoked_at FROM identity_client_keys WHERE agent_id = ? ORDER BY created_at, kid',
+      [agent.id],
+    );
+    return rows.map((r) => ({
+      kid: r.kid,
+      createdAt: Number(r.created_at),
+      ...(r.revoked_at === null ? {} : { revokedAt: Number(r.revoked_at) }),
+    }));
+  }
+
   /**
    * Checks a presented API key against the store (no cache: the authenticator caches).
    * Returns the key id and agent id, or null when unknown, revoked or wrong.

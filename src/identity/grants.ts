@@ -234,3 +234,30 @@ function deepFreeze<T>(v: T): T {
   }
   return v;
 }
+
+export type GrantDecision =
+  | { readonly allowed: true; readonly grantId?: string }
+  | { readonly allowed: false; readonly grantId: string; readonly reason: string; readonly param?: string };
+
+/**
+ * The grant half of the gateway's "grant AND policy" check for one tool call. A principal
+ * without a grant (an API key in foundation mode) is left to policy alone. Reasons are
+ * secret-free and never echo argument values.
+ */
+export function grantDecision(
+  principal: { readonly grant?: Grant },
+  server: string,
+  tool: string,
+  args: unknown,
+  now: number,
+): GrantDecision {
+  const g = principal.grant;
+  if (g === undefined) return { allowed: true };
+  if (now >= g.expiresAt) return { allowed: false, grantId: g.id, reason: 'the grant has expired' };
+  if (!toolAllowed(g, server, tool))
+    return { allowed: false, grantId: g.id, reason: `${server}.${tool} is not in the grant` };
+  const a = checkArgs(g, server, tool, args);
+  if (!a.ok)
+    return { allowed: false, grantId: g.id, param: a.param, reason: `argument ${a.param}: ${a.reason}` };
+  return { allowed: true, grantId: g.id };
+}

@@ -17,8 +17,9 @@ export {
   subGrantProblem,
   constraintWithin,
   inheritConstraints,
+  grantDecision,
 } from './grants.ts';
-export type { ArgCheck } from './grants.ts';
+export type { ArgCheck, GrantDecision } from './grants.ts';
 export { parseGrantFlags, parseTtl } from './grant-flags.ts';
 export type { GrantFlags } from './grant-flags.ts';
 export { deriveDelegated } from './delegation.ts';

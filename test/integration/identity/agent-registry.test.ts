@@ -56,6 +56,12 @@ for (const f of await storeFixtures()) {
           (await reg.list()).map((a) => a.name),
           ['builder'],
         );
+        const boots = await reg.listBootstrapKeys('builder');
+        assert.equal(boots.length, 1);
+        const other = await reg.create({ name: 'other' });
+        const rows = JSON.stringify(await store.query('SELECT * FROM identity_client_keys'));
+        assert.ok(rows.includes(other.bootstrap.kid), 'the public half is stored');
+        assert.ok(!rows.includes(String(other.bootstrap.privateJwk.d)), 'the private half is absent');
       });
     });
 

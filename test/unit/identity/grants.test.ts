@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   IdentityError,
   checkArgs,
+  grantDecision,
   inheritConstraints,
   isSubGrant,
   parseGrant,
@@ -264,5 +265,29 @@ describe('inheritConstraints', () => {
       expiresAt: T,
     });
     assert.ok(!isSubGrant(inheritConstraints(wide, base), base));
+  });
+});
+
+describe('grantDecision', () => {
+  it('allows a granted call and leaves grant-less principals to policy', () => {
+    assert.deepEqual(grantDecision({ grant: base }, 'fs', 'read_file', { path: '/workspace/a' }, T), {
+      allowed: true,
+      grantId: 'g1',
+    });
+    assert.deepEqual(grantDecision({}, 'fs', 'write_file', {}, T), { allowed: true });
+  });
+  it('denies an ungranted tool, a bad argument and an expired grant, naming the grant and never the value', () => {
+    assert.deepEqual(grantDecision({ grant: base }, 'fs', 'write_file', {}, T), {
+      allowed: false,
+      grantId: 'g1',
+      reason: 'fs.write_file is not in the grant',
+    });
+    const d = grantDecision({ grant: base }, 'fs', 'read_file', { path: '/etc/shadow-CANARY' }, T);
+    assert.equal(d.allowed, false);
+    assert.ok(!JSON.stringify(d).includes('CANARY'));
+    assert.equal(
+      grantDecision({ grant: base }, 'fs', 'read_file', { path: '/workspace/a' }, base.expiresAt).allowed,
+      false,
+    );
   });
 });
