@@ -137,7 +137,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'tag',
     severity: 'medium',
     re: r(
-      '\\b(?:prompt|system)[_ -]?injection\\b|\\bhidden[_ -](?:command|instruction|prompt|directive)s?\\b|\\[\\s*(?:admin|system|developer)\\s*:',
+      '\\b(?:prompt|system)[_ -]?injection\\b|\\bhidden[_ -](?:command|instruction|prompt|directive|requirement|step|task|note)s?\\b|\\b(?:requirement|task|step|rule)s?\\s+for\\s+(?:the\\s+)?(?:ai|assistant|model|llm|agent)\\b|\\[\\s*(?:admin|system|developer)\\s*:',
     ),
     message: 'labels text as a hidden or system instruction',
   },
@@ -160,6 +160,36 @@ export const TEXT_RULES: readonly TextRule[] = [
       '\\b(?:curl|wget)\\s+[^|;\\n]{1,200}\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\brm\\s+-(?:rf|fr)\\s+(?:/|~|\\$home|\\*)|\\bchmod\\s+(?:-r\\s+)?777\\s+/|\\bnc\\s+(?:-\\w+\\s+)*-e\\s|/dev/tcp/|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpowershell(?:\\.exe)?\\s+-(?:enc|encodedcommand)\\b|\\bmkfifo\\b[^\\n]{0,60}\\bnc\\b',
     ),
     message: 'contains a shell payload (download-and-run, reverse shell, recursive delete)',
+  },
+  {
+    id: 'instruction.fake-authorization',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      '\\b(?:the\\s+)?user\\s+(?:has\\s+)?(?:already\\s+)?(?:pre-?)?(?:authorized|authorised|approved|consented\\s+to|agreed\\s+to|given\\s+(?:you\\s+)?(?:permission|consent))\\s+(?:you\\s+)?(?:to|for|this|all|every)\\b',
+    ),
+    message: 'claims the user already authorized an action',
+  },
+  {
+    id: 'instruction.skip-confirmation',
+    category: 'instruction',
+    tag: 'hijack',
+    severity: 'medium',
+    re: r(
+      '\\bwithout\\s+(?:asking|confirming\\s+with|confirmation\\s+from|consulting)\\s+(?:the\\s+)?user\\b|\\bno\\s+need\\s+to\\s+(?:ask|confirm\\s+with|check\\s+with)\\s+(?:the\\s+)?user\\b|\\beven\\s+if\\s+(?:the\\s+)?(?:tests?\\s+fail|checks?\\s+fail|user\\s+(?:says\\s+no|objects|refuses|declines|disagrees))',
+    ),
+    message: "tells the model to act without the user's confirmation",
+  },
+  {
+    id: 'instruction.override-multilingual',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'critical',
+    re: r(
+      'ignore[zr]?\\s+(?:toutes\\s+)?les\\s+instructions\\s+pr[eé]c[eé]dentes|ignora\\s+(?:todas\\s+)?las\\s+instrucciones\\s+(?:anteriores|previas)|ignoriere\\s+(?:alle\\s+)?(?:vorherigen|bisherigen)\\s+anweisungen|ignora\\s+(?:tutte\\s+)?le\\s+istruzioni\\s+precedenti|ignore\\s+(?:todas\\s+)?as\\s+instru[cç][oõ]es\\s+anteriores|忽略(?:之前|以上|先前|所有)[^。]{0,6}(?:指令|指示|说明)|以前の指示を無視',
+    ),
+    message: 'tells the model to ignore its previous instructions (non-English)',
   },
   {
     id: 'conceal.from-user',
@@ -280,7 +310,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'read',
     severity: 'high',
     re: r(
-      `(?:[.!?:;,>\\])]\\s*|\\b(?:first|then|and|also|must|should|please|to|always|will)\\s+)(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode)\\s+(?:[^.!?\\n]{0,50}?\\s)?[\`'"(]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
+      `(?:[.!?:;,>\\])]\\s*|\\b(?:first|then|and|also|must|should|please|to|always|will|shall)\\s+)(?:(?:run|execute|call)\\s+[\`'"]?)?(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode|put|place|insert|write|fill)\\s+(?:[^.!?\\n]{0,50}?\\s)?[\`'"(]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
     ),
     message: 'instructs the model to read or send a sensitive file',
   },
@@ -370,6 +400,26 @@ export const TEXT_RULES: readonly TextRule[] = [
       '\\b(?:set|change|replace|override|force|switch)\\s+(?:the\\s+)?[`\'"]?[\\w.-]+[`\'"]?\\s+(?:argument|parameter|param|field)\\s+to\\s+[`\'"]?[\\w@+.:/-]{3,}',
     ),
     message: 'forces an argument of a call to a fixed value',
+  },
+  {
+    id: 'exfil.user-data',
+    category: 'exfil',
+    tag: 'url',
+    severity: 'medium',
+    re: r(
+      "\\b(?:send|post|forward|share|upload|include|append|attach|pass|leak|report)\\b[^.]{0,60}?\\b(?:the\\s+)?user'?s\\s+(?:email(?:\\s+address)?|phone(?:\\s+number)?|home\\s+address|location|credit\\s+card|ssn|social\\s+security|contacts|address\\s+book|private\\s+messages|personal\\s+(?:data|information)|ip\\s+address)\\b",
+    ),
+    message: "sends the user's personal data somewhere",
+  },
+  {
+    id: 'exfil.swap-wallet',
+    category: 'exfil',
+    tag: 'redirect',
+    severity: 'high',
+    re: r(
+      '\\breplace\\s+(?:it|them|the\\s+[\\w ]{1,30}?)\\s+with\\s+[`\'"]?(?:0x[0-9a-f]{40}\\b|bc1[a-z0-9]{25,60}\\b|[13][a-km-zA-HJ-NP-Z1-9]{25,34}\\b)',
+    ),
+    message: 'swaps a payment or wallet address for a fixed one',
   },
   {
     id: 'exfil.send-url',
