@@ -241,7 +241,11 @@ export class Monitor {
       if (this.#sessions.size >= this.#maxSessions) this.#evictSession();
       s = newSessionState(id, agent);
       const kept = this.#evictedTaint.get(id);
-      if (kept) for (const l of kept.labels) taintSession(s, l, undefined, l === SUSPICIOUS_LABEL);
+      if (kept) {
+        for (const l of kept.labels) if (l !== SUSPICIOUS_LABEL) taintSession(s, l);
+        s.untrusted = kept.untrusted;
+        s.suspicious = kept.labels.includes(SUSPICIOUS_LABEL);
+      }
       this.#evictedTaint.delete(id);
       this.#sessions.set(id, s);
     }
