@@ -1,0 +1,26 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseMonitorConfig } from '../../../src/monitor/index.ts';
+
+describe('monitor config', () => {
+  it('fills defaults: every detector alerts, injection findings from suspicious up', () => {
+    const c = parseMonitorConfig(undefined);
+    assert.equal(c.detectors['first-tool'].mode, 'alert');
+    assert.equal(c.detectors['toxic-flow'].strict, false);
+    assert.equal(c.detectors['output-anomaly'].injection, 'suspicious');
+    assert.equal(c.limits.maxEntries, 20_000);
+  });
+
+  it('rejects a typo with its path, and an unknown mode', () => {
+    assert.throws(() => parseMonitorConfig({ detectors: { 'first-tool': { mdoe: 'alert' } } }), {
+      code: 'ERR_MONITOR_CONFIG',
+      message: /monitor\.detectors\.first-tool/,
+    });
+    assert.throws(() => parseMonitorConfig({ detectors: { drift: { mode: 'panic' } } }), {
+      code: 'ERR_MONITOR_CONFIG',
+    });
+    assert.throws(() => parseMonitorConfig({ detectors: { 'rate-spike': { windowMs: 0 } } }), {
+      code: 'ERR_MONITOR_CONFIG',
+    });
+  });
+});
