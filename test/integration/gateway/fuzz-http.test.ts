@@ -56,7 +56,13 @@ function bodies(): Uint8Array[] {
   for (let i = 0; i < ITERATIONS; i++) {
     out.push(mutate(r, seeds[Math.floor(r() * seeds.length)]!, seeds[Math.floor(r() * seeds.length)]!));
   }
-  const argsArb = fc.dictionary(anyString, jsonValueArb, { maxKeys: 5 });
+  // Half the arguments hold only well-formed strings (so the policy can allow them and the
+  // upstream wire can be compared); half may hold lone surrogates (the policy fails closed).
+  const wellFormed = fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' });
+  const argsArb = fc.oneof(
+    fc.dictionary(fc.string({ unit: 'binary', maxLength: 8 }), wellFormed, { maxKeys: 5 }),
+    fc.dictionary(anyString, jsonValueArb, { maxKeys: 5 }),
+  );
   const calls = fc.sample(fc.tuple(argsArb, fc.integer()), { seed: FUZZ_SEED, numRuns: 300 });
   calls.forEach(([args, seed], i) => {
     const text = `{"jsonrpc":"2.0","id":"d${i}","method":"tools/call","params":{"name":"rec.echo","arguments":${render(args, prng(seed))}}}`;

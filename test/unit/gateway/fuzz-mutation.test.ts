@@ -125,7 +125,7 @@ function checkText(text: string, report: (c: Category, detail: string) => void):
   const spans = idSpans(text);
   if (spans.elements === undefined) {
     const top = spans.top;
-    const obj = typeof jsonValue === 'object' && jsonValue !== null ? (jsonValue) : undefined;
+    const obj = typeof jsonValue === 'object' && jsonValue !== null ? jsonValue : undefined;
     const isObject = obj !== undefined;
     const isResponse = obj !== undefined && !('method' in obj) && ('result' in obj || 'error' in obj);
     if (readable(top) && !isResponse && r.top.length !== 1) report('reply-count', `${r.top.length} replies`);

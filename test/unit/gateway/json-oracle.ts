@@ -35,9 +35,11 @@ const SHORT: Record<string, string> = {
   '\t': '\\t',
 };
 
-export function renderString(s: string, r: () => number): string {
+export function renderString(s: string, r: () => number, splitPairs = false): string {
   let out = '"';
-  for (const ch of s.split('')) {
+  // By code point unless `splitPairs`: a surrogate pair is written raw or fully escaped, never
+  // half and half (a half-escaped pair would not survive UTF-8 encoding on the way to a gateway).
+  for (const ch of splitPairs ? s.split('') : s) {
     const c = ch.charCodeAt(0);
     const must = c < 0x20 || ch === '"' || ch === '\\';
     const roll = r();
@@ -45,8 +47,11 @@ export function renderString(s: string, r: () => number): string {
     else if (SHORT[ch] !== undefined && roll < 0.8) out += SHORT[ch];
     else if (ch === '/' && roll < 0.9) out += '\\/';
     else {
-      const hex = c.toString(16).padStart(4, '0');
-      out += '\\u' + (r() < 0.5 ? hex : hex.toUpperCase());
+      const upper = r() < 0.5;
+      for (const unit of ch.split('')) {
+        const hex = unit.charCodeAt(0).toString(16).padStart(4, '0');
+        out += '\\u' + (upper ? hex.toUpperCase() : hex);
+      }
     }
   }
   return out + '"';

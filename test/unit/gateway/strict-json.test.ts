@@ -77,7 +77,7 @@ describe('parseStrictJson against JSON.parse (THREATS RPC-12, RPC-13, RPC-15, G-
   it('[RPC-15] agrees with JSON.parse on strings, including escapes, NUL and lone surrogates', () => {
     fc.assert(
       fc.property(anyString, fc.integer(), (s, seed) => {
-        const text = renderString(s, prng(seed));
+        const text = renderString(s, prng(seed), seed % 2 === 0);
         assert.equal(JSON.parse(text), s);
         assert.equal(parseStrictJson(text).value, s, text);
       }),
