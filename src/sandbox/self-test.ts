@@ -14,7 +14,13 @@ import { runToEnd } from './probe-run.ts';
 /** One forbidden action: it must work unsandboxed (the control) and fail sandboxed. */
 export interface ControlResult {
   readonly name:
-    'read-canary' | 'read-root-only' | 'connect-host-loopback' | 'udp-dns' | 'write-outside' | 'sandbox-runs';
+    | 'read-canary'
+    | 'read-root-only'
+    | 'connect-host-loopback'
+    | 'udp-dns'
+    | 'write-outside'
+    | 'new-user-namespace'
+    | 'sandbox-runs';
   /** True when the action failed inside the sandbox (what we want). */
   readonly blocked: boolean;
   /** True when the action worked unsandboxed (proves the probe can detect an escape). */
@@ -128,6 +134,8 @@ async function controls(launcher: BwrapLauncher, f: Fixture): Promise<ControlRes
     controlWorked: c4 && f.udpHits >= u0 + 1,
     detail: d4,
   });
+  const [c6, s6, d6] = await both(launcher, 'unshare -U true');
+  out.push({ name: 'new-user-namespace', blocked: !s6, controlWorked: c6, detail: d6 });
   const target = join(f.dir, 'written-by-sandbox');
   const [c5, s5, d5] = await both(launcher, `echo x > ${target} && rm -f ${target}`);
   out.push({ name: 'write-outside', blocked: !s5, controlWorked: c5, detail: d5 });

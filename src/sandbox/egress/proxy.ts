@@ -67,29 +67,39 @@ function onConnect(
   };
   if (!target)
     return refuse('400 Bad Request', { allowed: false, host: '?', port: 0, reason: 'bad-authority' });
-  void decide(input, target.host, target.port).then((v) => {
-    if (!v.allowed) return refuse('403 Forbidden', v);
-    const up: Socket = connect({ host: v.address, port: v.port });
-    let bytesIn = 0;
-    let bytesOut = head.length;
-    up.on('data', (d: Buffer) => (bytesIn += d.length));
-    client.on('data', (d: Buffer) => (bytesOut += d.length));
-    up.once('connect', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) up.write(head);
-      up.pipe(client);
-      client.pipe(up);
-    });
-    up.once('error', () => {
-      if (bytesIn === 0)
-        client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      else client.destroy();
-    });
-    client.once('close', () => up.destroy());
-    up.once('close', () => {
-      client.destroy();
-      report(v, 'connect', bytesIn, bytesOut);
-    });
+  void decide(input, target.host, target.port)
+    .then((v) => tunnel(v, report, client, head, refuse))
+    .catch(() => client.destroy());
+}
+
+function tunnel(
+  v: Verdict,
+  report: Report,
+  client: Duplex,
+  head: Buffer,
+  refuse: (s: string, v: Verdict) => void,
+): void {
+  if (!v.allowed) return refuse('403 Forbidden', v);
+  const up: Socket = connect({ host: v.address, port: v.port });
+  let bytesIn = 0;
+  let bytesOut = head.length;
+  up.on('data', (d: Buffer) => (bytesIn += d.length));
+  client.on('data', (d: Buffer) => (bytesOut += d.length));
+  up.once('connect', () => {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) up.write(head);
+    up.pipe(client);
+    client.pipe(up);
+  });
+  up.once('error', () => {
+    if (bytesIn === 0)
+      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    else client.destroy();
+  });
+  client.once('close', () => up.destroy());
+  up.once('close', () => {
+    client.destroy();
+    report(v, 'connect', bytesIn, bytesOut);
   });
 }
 
@@ -117,43 +127,47 @@ function onRequest(
   );
   if (!target) return deny(400, { allowed: false, host: '?', port: 0, reason: 'bad-authority' });
   const path = raw.slice(m[0].length) || '/';
-  void decide(input, target.host, target.port).then((v) => {
-    if (!v.allowed) return deny(403, v);
-    const dlp = opts.inspectUrl?.(raw);
-    if (dlp) return deny(403, { allowed: false, host: v.host, port: v.port, reason: dlp });
-    const headers = { ...req.headers };
-    delete headers['proxy-authorization'];
-    delete headers['proxy-connection'];
-    headers['connection'] = 'close';
-    let bytesIn = 0;
-    let bytesOut = 0;
-    req.on('data', (d: Buffer) => (bytesOut += d.length));
-    const up = httpRequest({
-      host: v.address,
-      port: v.port,
-      method: req.method,
-      path: path.startsWith('/') ? path : `/${path}`,
-      headers,
-      setHost: false,
-    });
-    up.on('response', (ur) => {
-      ur.on('data', (d: Buffer) => (bytesIn += d.length));
-      ur.on('end', () => report(v, 'http', bytesIn, bytesOut));
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
-    up.on('error', () => {
-      report(
-        { allowed: false, host: v.host, port: v.port, reason: 'upstream-failed' },
-        'http',
-        bytesIn,
-        bytesOut,
-      );
-      if (!res.headersSent) res.writeHead(502, { connection: 'close' });
-      res.end();
-    });
-    req.pipe(up);
-  });
+  void decide(input, target.host, target.port)
+    .then((v) => {
+      if (!v.allowed) return deny(403, v);
+      const dlp = opts.inspectUrl?.(raw);
+      if (dlp) return deny(403, { allowed: false, host: v.host, port: v.port, reason: dlp });
+      const headers = { ...req.headers };
+      delete headers['proxy-authorization'];
+      delete headers['proxy-connection'];
+      headers['connection'] = 'close';
+      // the Host the upstream sees is the authority that was authorized, never a client-chosen one
+      headers['host'] = v.port === 80 ? v.host : `${v.host.includes(':') ? `[${v.host}]` : v.host}:${v.port}`;
+      let bytesIn = 0;
+      let bytesOut = 0;
+      req.on('data', (d: Buffer) => (bytesOut += d.length));
+      const up = httpRequest({
+        host: v.address,
+        port: v.port,
+        method: req.method,
+        path: path.startsWith('/') ? path : `/${path}`,
+        headers,
+        setHost: false,
+      });
+      up.on('response', (ur) => {
+        ur.on('data', (d: Buffer) => (bytesIn += d.length));
+        ur.on('end', () => report(v, 'http', bytesIn, bytesOut));
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      });
+      up.on('error', () => {
+        report(
+          { allowed: false, host: v.host, port: v.port, reason: 'upstream-failed' },
+          'http',
+          bytesIn,
+          bytesOut,
+        );
+        if (!res.headersSent) res.writeHead(502, { connection: 'close' });
+        res.end();
+      });
+      req.pipe(up);
+    })
+    .catch(() => res.destroy());
 }
 
 /** Starts one sandbox's egress proxy (HTTP forwarding and CONNECT) on a Unix socket. */

@@ -29,7 +29,7 @@ describe('egress proxy (host side, TCP listener for tests)', () => {
   const events: EgressEvent[] = [];
 
   before(async () => {
-    upstream = createServer((req, res) => res.end(`up ${req.url}`));
+    upstream = createServer((req, res) => res.end(`up ${req.url} host=${req.headers.host}`));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     up = (upstream.address() as { port: number }).port;
     proxy = await startEgressProxy({
@@ -70,6 +70,15 @@ describe('egress proxy (host side, TCP listener for tests)', () => {
     );
     assert.match(out, /^HTTP\/1.1 200/);
     assert.match(out, /up \/fwd/);
+  });
+
+  it('[SS-10] the upstream sees the authorized authority as Host, not a client-chosen one', async () => {
+    const out = await raw(
+      proxy.port ?? 0,
+      `GET http://127.0.0.1:${up}/h HTTP/1.1\r\nHost: evil.test\r\nConnection: close\r\n\r\n`,
+    );
+    assert.match(out, new RegExp(`host=127\\.0\\.0\\.1:${up}`));
+    assert.doesNotMatch(out, /evil\.test/);
   });
 
   it('[SS-6] refuses absolute-form URLs with userinfo, and origin-form requests', async () => {
