@@ -7,16 +7,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Server } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   BwrapLauncher,
+  PlainLauncher,
   buildBwrapArgv,
   detectCgroups,
   makeProfile,
   probeHostLayout,
   startEgressProxy,
 } from '../src/sandbox/index.ts';
+import type { LaunchedProcess } from '../src/sandbox/index.ts';
 import type { BenchContext, BenchRow } from './lib.ts';
 import { interleave, median, percentile } from './lib.ts';
 
@@ -204,8 +208,77 @@ async function throughput(ctx: BenchContext): Promise<BenchRow[]> {
   ];
 }
 
+/** A line-delimited JSON-RPC caller over a launched process. */
+function rpcOver(p: LaunchedProcess): (method: string, params?: unknown) => Promise<unknown> {
+  let next = 1;
+  const waiting = new Map<number, (m: unknown) => void>();
+  createInterface({ input: p.stdout }).on('line', (line) => {
+    const m = JSON.parse(line) as { id?: unknown };
+    if (typeof m.id === 'number') waiting.get(m.id)?.(m);
+  });
+  return (method, params) =>
+    new Promise((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve);
+      p.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    });
+}
+
+async function mcpRoundTrip(ctx: BenchContext): Promise<BenchRow[]> {
+  const req = createRequire(import.meta.url);
+  const server = join(
+    dirname(req.resolve('@modelcontextprotocol/server-memory/package.json')),
+    'dist',
+    'index.js',
+  );
+  const spec = { command: process.execPath, args: [server], env: {}, label: 'memory' };
+  const procs = {
+    plain: await new PlainLauncher().launch(spec),
+    sandboxed: await new BwrapLauncher().launch(spec),
+  };
+  const calls: Record<string, (m: string, p?: unknown) => Promise<unknown>> = {};
+  for (const [k, p] of Object.entries(procs)) {
+    p.stderr.resume();
+    const call = rpcOver(p);
+    await call('initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'bench', version: '1' },
+    });
+    p.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
+    calls[k] = call;
+  }
+  const s = await interleave(
+    ctx.quick ? 100 : 500,
+    {
+      plain: () => calls['plain']?.('tools/list') ?? Promise.resolve(),
+      sandboxed: () => calls['sandboxed']?.('tools/list') ?? Promise.resolve(),
+    },
+    20,
+  );
+  await Promise.all(Object.values(procs).map((p) => p.stop(500)));
+  const [a, b] = [median(s['plain'] ?? []), median(s['sandboxed'] ?? [])];
+  ctx.log(`MCP tools/list round trip: plain ${a.toFixed(3)} ms, sandboxed ${b.toFixed(3)} ms`);
+  return [
+    { name: 'MCP tools/list round trip, server-memory unsandboxed p50', value: a, unit: 'ms' },
+    {
+      name: 'MCP tools/list round trip, server-memory sandboxed p50',
+      value: b,
+      unit: 'ms',
+      baseline: { name: 'unsandboxed', value: a },
+      target: 'within 10% of unsandboxed',
+      met: b <= a * 1.1,
+    },
+  ];
+}
+
 export default async function sandboxBench(ctx: BenchContext): Promise<BenchRow[]> {
   if (!existsSync('/usr/bin/bwrap'))
     return [{ name: 'sandbox bench skipped: bubblewrap missing', value: 0, unit: '-' }];
-  return [...(await startToExit(ctx)), ...(await throughput(ctx)), ...(await cycles(ctx))];
+  return [
+    ...(await startToExit(ctx)),
+    ...(await mcpRoundTrip(ctx)),
+    ...(await throughput(ctx)),
+    ...(await cycles(ctx)),
+  ];
 }
