@@ -79,12 +79,13 @@ export function asPath(v: string): string | undefined {
   if (s.startsWith('file://')) s = decodeURIComponentSafe(s.slice('file://'.length));
   if (s.startsWith('~/')) s = '/~/' + s.slice(2);
   if (!s.startsWith('/')) return undefined;
-  return posix.normalize(s).replace(/\/+$/, '') || '/';
+  const n = s.includes('/.') || s.includes('//') ? posix.normalize(s) : s;
+  return n.replace(/\/+$/, '') || '/';
 }
 
 /** The lower-case host of a URL or e-mail address, or undefined. */
 export function asHost(v: string): string | undefined {
-  if (v.length > 4096) return undefined;
+  if (v.length > 4096 || (!v.includes('://') && !v.includes('@'))) return undefined;
   const s = v.trim();
   if (URL_RE.test(s) && !s.startsWith('file:')) {
     try {
@@ -96,6 +97,22 @@ export function asHost(v: string): string | undefined {
   }
   const m = EMAIL_RE.exec(s);
   return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/** Prefixes at depths 1..n of a normalized absolute path: ['/a', '/a/b', …]. */
+export function pathPrefixes(path: string, n: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (out.length < n) {
+    const next = path.indexOf('/', i + 1);
+    if (next < 0) {
+      if (i + 1 < path.length) out.push(path);
+      break;
+    }
+    out.push(path.slice(0, next));
+    i = next;
+  }
+  return out;
 }
 
 /** The first `depth` segments of an absolute path: pathPrefix('/a/b/c', 2) = '/a/b'. */

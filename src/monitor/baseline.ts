@@ -3,7 +3,7 @@
  * can be persisted as-is and replayed deterministically. Every map is capped (limits) so memory
  * per agent stays bounded whatever an agent sends.
  */
-import { argFeatures, pathPrefix } from './args.ts';
+import { argFeatures, pathPrefixes } from './args.ts';
 import type { ArgFeature } from './args.ts';
 import { bump, EMPTY_WELFORD, own, welfordAdd } from './stats.ts';
 import type { Welford } from './stats.ts';
@@ -197,8 +197,8 @@ function observeParam(
   }
   let prefixes = p.prefixes;
   if (f.path !== undefined) {
-    for (let d = 1; d <= PREFIX_DEPTHS; d++)
-      prefixes = grow(prefixes, pathPrefix(f.path, d), limits.maxPrefixes, budget).map;
+    for (const k of pathPrefixes(f.path, PREFIX_DEPTHS))
+      prefixes = grow(prefixes, k, limits.maxPrefixes, budget).map;
   }
   return {
     n: p.n + 1,

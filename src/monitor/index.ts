@@ -17,7 +17,7 @@ export { monitorConfigSchema, parseMonitorConfig } from './schema.ts';
 export type { MonitorConfig, MonitorConfigInput } from './schema.ts';
 export { welfordAdd, welfordStd, zScore, jensenShannon, EMPTY_WELFORD } from './stats.ts';
 export type { Welford } from './stats.ts';
-export { argFeatures, asPath, asHost, pathPrefix, isSensitivePath } from './args.ts';
+export { argFeatures, asPath, asHost, pathPrefix, pathPrefixes, isSensitivePath } from './args.ts';
 export type { ArgFeature } from './args.ts';
 export { emptyBaseline, observe, observeRate, isLearning, toolKey } from './baseline.ts';
 export type { AgentBaseline, ToolProfile, ParamProfile, Limits } from './baseline.ts';

@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { asHost, asPath, emptyBaseline, isLearning, observe } from '../../../src/monitor/index.ts';
+import {
+  asHost,
+  asPath,
+  emptyBaseline,
+  isLearning,
+  observe,
+  pathPrefix,
+  pathPrefixes,
+} from '../../../src/monitor/index.ts';
 import type { AgentBaseline } from '../../../src/monitor/index.ts';
 import { call, config, DAY, T0, weekOfHistory } from './helpers.ts';
 
@@ -130,6 +138,22 @@ describe('monitor baselines', () => {
       observe(again, call('hasOwnProperty', args, T0 + 9), cfg.limits, 60_000).tools['fs/hasOwnProperty']!
         .count,
       4,
+    );
+  });
+
+  it('computes every prefix depth in one pass, the same as pathPrefix depth by depth', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', 'bb', '.ssh', 'x.ts', '~'), { maxLength: 7 }),
+        fc.integer({ min: 1, max: 6 }),
+        (segs, n) => {
+          const path = asPath('/' + segs.join('/'))!;
+          const want = [...new Set(Array.from({ length: n }, (_, d) => pathPrefix(path, d + 1)))].filter(
+            (p) => p !== '/',
+          );
+          assert.deepEqual(pathPrefixes(path, n), want);
+        },
+      ),
     );
   });
 
