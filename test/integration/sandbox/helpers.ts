@@ -38,6 +38,7 @@ export function sandboxUnavailable(): string | undefined {
 }
 
 export const HAS_PYTHON = existsSync('/usr/bin/python3');
+export const HAS_CURL = existsSync('/usr/bin/curl');
 
 /** Counts TCP connections and UDP datagrams (DNS queries) arriving on loopback. */
 export interface Sink {
