@@ -20,7 +20,7 @@ export interface TextRule {
 const VERB_TELL =
   '(?:tell|telling|inform|informing|notify|notifying|mention|mentioning|alert|alerting|reveal|revealing|disclose|disclosing|show|showing|warn|warning|let|letting|bother|upset|explain|say|saying)';
 const ACT_VERB =
-  '(?:send|sent|post|forward|copy|include|read|upload|call|invoke|run|execute|add|append|bcc|cc|transmit|exfiltrate|attach|pass|write|store|log|save|fetch|access|collect|share|report)';
+  '(?:email|e-mail|mail|message|text|transfer|export|sync|share|leak|send|sent|post|forward|copy|include|read|upload|call|invoke|run|execute|add|append|bcc|cc|transmit|exfiltrate|attach|pass|write|store|log|save|fetch|access|collect|share|report)';
 /** Sensitive paths; `b` is the left boundary used before dot-files (empty after a consumed space). */
 function sensitivePath(b: string): string {
   return (
@@ -28,7 +28,7 @@ function sensitivePath(b: string): string {
     '|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b(?:\\.pub)?' +
     '|\\.aws/(?:credentials|config)\\b|\\.azure/|\\.config/gcloud\\b|application_default_credentials' +
     `|\\.kube/config\\b|\\.docker/config\\.json|${b}\\.(?:npmrc|pypirc|netrc|git-credentials|pgpass|gnupg|bash_history|zsh_history|my\\.cnf)\\b` +
-    `|/etc/(?:passwd|shadow|sudoers)\\b|${b}\\.env(?:\\.[\\w-]+)?(?=$|[\\s\`'",.;:)])` +
+    `|/etc/(?:passwd|shadow|sudoers|crontab|hosts|cron\\.d)\\b|${b}\\.(?:bashrc|zshrc|profile|bash_profile)\\b|\\blaunchagents\\b|\\.git/hooks\\b|${b}\\.env(?:\\.[\\w-]+)?(?=$|[\\s\`'",.;:)])` +
     `|\\bmcp\\.json\\b|claude_desktop_config\\.json|${b}\\.cursor/|${b}\\.claude/` +
     '|\\blogin data\\b|\\bcookies\\.sqlite\\b|\\bkey4\\.db\\b|\\blogins\\.json\\b|\\bkeychains?\\b|\\bwallet\\.dat\\b' +
     '|\\bauthorized_keys\\b|\\bknown_hosts\\b|\\bcredentials\\.json\\b'
@@ -200,7 +200,7 @@ export const TEXT_RULES: readonly TextRule[] = [
         `|\\b(?:the )?user (?:must|should|will|need) (?:not|never) (?:know|see|notice|find out|be (?:told|informed|aware|notified))` +
         `|\\b(?:secret|hidden|concealed)\\s+from\\s+(?:the\\s+)?(?:user|human|operator)` +
         `|\\bkeep\\s+(?:this|these|it|the following)\\s+(?:\\w+\\s+)?(?:secret|hidden|confidential)\\b` +
-        `|\\bnot\\s+(?:a\\s+)?user[- ]facing\\b|\\b(?:invisible|transparent)\\s+to\\s+the\\s+user`,
+        `|\\bnot\\s+(?:a\\s+)?user[- ]facing\\b|\\bhides?\\s+(?:the\\s+fact\\s+)?that\\s+(?:this|the)\\s+tool\\b|\\bwithout\\s+(?:revealing|mentioning|disclosing)\\s+(?:that|this|the\\s+(?:tool|step|call))\\b|\\b(?:invisible|transparent)\\s+to\\s+the\\s+user`,
     ),
     unless:
       /(?:passwords?|tokens?|api keys?|private keys?|credentials?|passphrases?|secrets?)\b[^.]{0,40}?\b(?:never|do not|don't)\s+(?:show|reveal|display|print|echo)\s+(?:it|them)\b|\b(?:never|do not|don't)\s+(?:show|reveal|display|print|echo)\s+(?:the\s+|any\s+)?(?:passwords?|tokens?|keys?|secrets?|credentials?)\b/i,
@@ -265,7 +265,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'override',
     severity: 'high',
     re: r(
-      '\\bfrom\\s+now\\s+on,?\\s+you\\s+(?:are|will|must|have)\\b|\\byou\\s+(?:have|has)\\s+no\\s+(?:restrictions|limits|limitations|rules|filters|guidelines)\\b|\\bwithout\\s+(?:ever\\s+)?refusing\\b|\\bdo\\s+anything\\s+now\\b|\\b(?:developer|god|jailbreak|unrestricted)\\s+mode\\b',
+      '\\bfrom\\s+now\\s+on,?\\s+you\\s+(?:are|will|must|have)\\b|\\byou\\s+(?:have|has)\\s+no\\s+(?:restrictions|limits|limitations|rules|filters|guidelines)\\b|\\bwithout\\s+(?:ever\\s+)?refusing\\b|\\bdo\\s+anything\\s+now\\b|\\b(?:developer|god|jailbreak|unrestricted)\\s+mode\\b|\\byou\\s+are\\s+(?:now\\s+)?an?\\s+(?:unrestricted|unfiltered|uncensored|jailbroken)\\b|\\b(?:safety|content)\\s+(?:policies|rules|guidelines|filters)\\s+(?:do\\s+not|don.t|no\\s+longer)\\s+apply\\b',
     ),
     message: "tries to change the model's role or remove its limits",
   },
@@ -278,6 +278,15 @@ export const TEXT_RULES: readonly TextRule[] = [
       "\\binstead\\s+of\\s+(?:the\\s+|what\\s+the\\s+)?(?:requested|intended|asked|original|user'?s?)\\b",
     ),
     message: 'replaces what the user asked for with something else',
+  },
+  {
+    id: 'shadow.replacement-claim',
+    category: 'shadow',
+    severity: 'medium',
+    re: r(
+      '\\b[`\'"]?[\\w.-]+[`\'"]?\\s+(?:tool|function)\\s+is\\s+(?:deprecated|broken|disabled|unsafe|compromised|no\\s+longer\\s+(?:available|supported|safe))\\b[^.;]{0,80}?[.;]?\\s*use\\s+this\\b|\\buse\\s+this\\s+(?:tool\\s+)?instead\\s+of\\s+(?:the\\s+)?[`\'"]?[\\w.-]+',
+    ),
+    message: 'claims another tool is deprecated or unsafe and should be replaced by this one',
   },
   {
     id: 'instruction.precondition',
@@ -310,7 +319,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'read',
     severity: 'high',
     re: r(
-      `(?:[.!?:;,>\\])]\\s*|\\b(?:first|then|and|also|must|should|please|to|always|will|shall)\\s+)(?:(?:run|execute|call)\\s+[\`'"]?)?(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode|put|place|insert|write|fill)\\s+(?:[^.!?\\n]{0,50}?\\s)?[\`'"(]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
+      `(?:[.!?:;,>\\])]\\s*|\\b(?:first|then|and|also|must|should|please|to|always|will|shall)\\s+)(?:(?:run|execute|call)\\s+[\`'"]?)?(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode|put|place|insert|write|fill|add|append|modify|edit)\\s+(?:[^.!?\\n]{0,50}?\\s)?[\`'"(]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
     ),
     message: 'instructs the model to read or send a sensitive file',
   },
@@ -328,7 +337,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'read',
     severity: 'medium',
     re: r(
-      '\\b(?:search|scan|look|grep|find|hunt|crawl)\\s+(?:\\w+\\s+){0,3}?(?:for\\s+)?(?:\\w+\\s+){0,2}?(?:files?|documents?|folders?|directories|anything)\\s+(?:containing|that contain|with|named|matching)\\s+[^.]{0,20}?\\b(?:passwords?|secrets?|api[_ ]?keys?|tokens?|credentials?|private[_ ]?keys?|wallets?|seed phrases?)',
+      '\\b(?:search|scan|look|grep|find|hunt|crawl|collect|gather|grab|read)\\s+(?:\\w+\\s+){0,3}?(?:for\\s+)?(?:\\w+\\s+){0,2}?(?:files?|documents?|folders?|directories|anything)\\s+(?:containing|that contain|with|named|called|matching)\\s+[^.]{0,20}?\\b(?:passwords?|secrets?|api[_ ]?keys?|tokens?|credentials?|private[_ ]?keys?|wallets?|seed phrases?)',
     ),
     message: 'asks the model to hunt for secrets',
   },
@@ -422,6 +431,27 @@ export const TEXT_RULES: readonly TextRule[] = [
     message: 'swaps a payment or wallet address for a fixed one',
   },
   {
+    id: 'exfil.system-prompt',
+    category: 'exfil',
+    tag: 'conversation',
+    severity: 'high',
+    re: r(
+      '\\b(?:reveal|print|repeat|output|include|append|prepend|send|leak|share|add|attach|copy|paste|write)\\s+(?:out\\s+)?(?:all\\s+(?:of\\s+)?)?your\\s+(?:full\\s+|complete\\s+|entire\\s+)?(?:system\\s+prompt|system\\s+message|initial\\s+prompt|instructions|hidden\\s+instructions|rules)\\b' +
+        '|\\b(?:summary|transcript|copy|log|record|contents?)\\s+of\\s+(?:this|the|our)\\s+(?:conversation|chat|session)\\b',
+    ),
+    message: 'asks for the system prompt or the conversation to be sent out',
+  },
+  {
+    id: 'exfil.url-template',
+    category: 'exfil',
+    tag: 'url',
+    severity: 'high',
+    re: r(
+      '\\bhttps?://[^\\s\'"`]*[?&][\\w-]+=\\{[^}]*(?:email|history|conversation|message|token|key|password|secret|cookie|session|credential|content|prompt)[^}]*\\}',
+    ),
+    message: "a URL template that puts user data into a fixed host's query string",
+  },
+  {
     id: 'exfil.send-url',
     category: 'exfil',
     tag: 'url',
@@ -437,7 +467,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     tag: 'email',
     severity: 'medium',
     re: r(
-      '\\b(?:bcc|cc|forward|send|copy|redirect|relay|route)\\b[^.\\n]{0,80}?\\b[\\w.+-]+@[\\w-]+\\.[\\w.-]*[a-z]',
+      '\\b(?:bcc|cc|forward|send|copy|redirect|relay|route|email|e-mail|mail)\\b[^.\\n]{0,80}?\\b[\\w.+-]+@[\\w-]+\\.[\\w.-]*[a-z]',
     ),
     message: 'routes messages to a fixed address',
   },

@@ -121,17 +121,20 @@ const FILL_VERBS =
 
 const FILL_PREFILTER = new RegExp(`\\b${FILL_VERBS}\\b`, 'i');
 const FILL_RE = new RegExp(
-  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:its|the|their|this|that|file'?s?|whole|entire|full|all|any)\\s+(?:[\\w-]+\\s+){0,4}?(?:contents?|text|data|output|results?|history|values?|file|conversation|messages|tokens?|keys?|secrets?|passwords?|credentials)\\b[^.]{0,40}?\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
+  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:(?:its|the|their|this|that|file'?s?|whole|entire|full|all|any)\\s+(?:[\\w-]+\\s+){0,4}?(?:contents?|text|data|output|results?|history|values?|file|conversation|messages|tokens?|keys?|secrets?|passwords?|credentials)\\b[^.]{0,40}?|(?:them|these|those)\\s+(?:all\\s+)?)\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
   'gi',
 );
+
+const FILL_PASSIVE_RE =
+  /\b(?:value|values|contents?)\s+of\s+[^.]{0,60}?\b(?:passed|included|put|placed|sent|supplied|provided)\s+(?:as|in|into|via)\s+(?:the\s+)?[`'"]?([\w-]+)[`'"]?(\s+(?:field|parameter|param|argument|arg)\b)?/gi;
 
 /** "read X and pass its content as 'sidenote'": text that tells the model what to put in a parameter. */
 export function fillParameterFindings(texts: readonly Field[], params: readonly string[], emit: Emit): void {
   const names = new Set(params.filter((p) => p.length >= 3));
   for (const f of texts) {
     const t = normalizeForMatch(f.text);
-    if (!FILL_PREFILTER.test(t)) continue;
-    for (const m of t.matchAll(FILL_RE)) {
+    if (!FILL_PREFILTER.test(t) && !/\b(?:value|values|contents?)\s+of\b/i.test(t)) continue;
+    for (const m of [...t.matchAll(FILL_RE), ...t.matchAll(FILL_PASSIVE_RE)]) {
       if (!names.has(m[1]!) && m[2] === undefined) continue;
       emit(
         mk(
