@@ -436,6 +436,7 @@ function sendJson(res: ServerResponse, status: number, body: string, close = fal
     'Content-Length': Buffer.byteLength(body),
     ...(close ? { Connection: 'close' } : {}),
   });
+  if (close) res.once('finish', () => res.req.socket.destroy());
   res.end(body);
 }
 
@@ -457,10 +458,12 @@ function readBody(
       if (done) return;
       size += c.length;
       if (size > limit) {
+        // Stop buffering; the 413 goes out with Connection: close, and the socket is destroyed
+        // once it is written (see sendJson), so the rest of the body is never read.
         done = true;
         chunks.length = 0;
+        req.pause();
         resolve({ status: 413, message: `Payload Too Large: the limit is ${limit} bytes` });
-        req.destroy();
         return;
       }
       chunks.push(c);

@@ -76,15 +76,9 @@ export function parseBody(
         rawId: 'null',
       };
     }
-    return { batch: true, messages: parsed.value.map((v) => classify(v, rawIdOf(v))) };
+    return { batch: true, messages: parsed.value.map((v, i) => classify(v, parsed.elementIds[i])) };
   }
   return { batch: false, message: classify(parsed.value, parsed.rawId) };
-}
-
-function rawIdOf(v: unknown): RawId | undefined {
-  if (typeof v !== 'object' || v === null || !('id' in v)) return undefined;
-  const id = v.id;
-  return typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : undefined;
 }
 
 /** Validates one JSON-RPC message shape (RPC-2..RPC-5, RPC-8, RPC-9). */
@@ -150,7 +144,8 @@ export function classify(v: unknown, rawId: RawId | undefined): RpcMessage | Rpc
 
 /** Serializes a response with the request's raw id text spliced in verbatim. */
 export function resultText(rawId: RawId, result: unknown): string {
-  return `{"jsonrpc":"2.0","id":${rawId},"result":${JSON.stringify(result)}}`;
+  // `undefined` is not JSON; an absent result is sent as an empty object.
+  return `{"jsonrpc":"2.0","id":${rawId},"result":${JSON.stringify(result ?? {})}}`;
 }
 
 export function errorText(rawId: RawId, code: number, message: string, data?: unknown): string {

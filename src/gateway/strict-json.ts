@@ -20,6 +20,8 @@ export interface StrictParseResult {
   readonly value: unknown;
   /** Raw text of the top-level object's `id` member, if the top level is an object that has one. */
   readonly rawId: string | undefined;
+  /** When the top level is an array (a batch): the raw `id` text of each element, in order. */
+  readonly elementIds: readonly (string | undefined)[];
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -30,12 +32,14 @@ export function parseStrictJson(text: string, maxDepth = 64): StrictParseResult 
   const value = p.value(0);
   p.ws();
   if (p.i !== text.length) throw new JsonSyntaxError('unexpected data after the JSON value', p.i);
-  return { value, rawId: p.rawId };
+  return { value, rawId: p.rawId, elementIds: p.elementIds };
 }
 
 class Parser {
   i = 0;
   rawId: string | undefined;
+  readonly elementIds: (string | undefined)[] = [];
+  #topIsArray = false;
   readonly s: string;
   readonly maxDepth: number;
   constructor(s: string, maxDepth: number) {
@@ -152,6 +156,7 @@ class Parser {
 
   array(depth: number): unknown[] {
     if (depth > this.maxDepth) throw new JsonSyntaxError(`nesting deeper than ${this.maxDepth}`, this.i);
+    if (depth === 1) this.#topIsArray = true;
     this.i++;
     const out: unknown[] = [];
     this.ws();
@@ -161,6 +166,7 @@ class Parser {
     }
     for (;;) {
       this.ws();
+      if (depth === 1) this.elementIds.push(undefined);
       out.push(this.value(depth));
       this.ws();
       const c = this.s[this.i++];
@@ -192,7 +198,11 @@ class Parser {
       this.ws();
       const valueStart = this.i;
       out[key] = this.value(depth);
-      if (depth === 1 && key === 'id') this.rawId = this.s.slice(valueStart, this.i);
+      if (key === 'id') {
+        if (depth === 1) this.rawId = this.s.slice(valueStart, this.i);
+        else if (depth === 2 && this.#topIsArray)
+          this.elementIds[this.elementIds.length - 1] = this.s.slice(valueStart, this.i);
+      }
       this.ws();
       const c = this.s[this.i++];
       if (c === '}') return out;

@@ -19,6 +19,23 @@ export interface UpstreamHandlers {
   onClose(): void;
 }
 
+/** Deepest upstream message the gateway relays (the client edge allows `gateway.max_depth`). */
+const MAX_UPSTREAM_DEPTH = 512;
+
+/** Iterative depth check (no recursion, so a hostile upstream cannot overflow the stack here). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}
+
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
@@ -200,13 +217,30 @@ export class UpstreamConnection {
       });
       return;
     }
+    if (nestedDeeperThan(m, MAX_UPSTREAM_DEPTH)) {
+      p.reject(
+        new UpstreamRpcError(this.server, {
+          code: -32603,
+          message: `upstream response nested deeper than ${MAX_UPSTREAM_DEPTH}`,
+        }),
+      );
+      return;
+    }
     if ('error' in m && typeof m.error === 'object' && m.error !== null) {
       const e = m.error as { code?: unknown; message?: unknown; data?: unknown };
       p.reject(
         new UpstreamRpcError(this.server, {
-          code: typeof e.code === 'number' ? e.code : -32603,
+          // JSON-RPC codes are integers; anything else from an upstream becomes an internal error.
+          code: Number.isSafeInteger(e.code) ? (e.code as number) : -32603,
           message: typeof e.message === 'string' ? e.message : 'upstream error',
           ...(e.data === undefined ? {} : { data: e.data }),
+        }),
+      );
+    } else if (!('result' in m)) {
+      p.reject(
+        new UpstreamRpcError(this.server, {
+          code: -32603,
+          message: 'upstream sent a response with neither result nor error',
         }),
       );
     } else p.resolve(m.result);

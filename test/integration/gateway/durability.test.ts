@@ -136,7 +136,8 @@ describe('audit durability through the gateway', () => {
         const workers = [0, 1, 2, 3].map((w) => worker(w));
         // Kill after a random number of acknowledged calls (not after a time: the machine is noisy).
         const target = acked.size + 15 + randomInt(30);
-        for (let waited = 0; acked.size < target && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+        for (let waited = 0; acked.size < target && waited < 60_000; waited += 20)
+          await new Promise((r) => setTimeout(r, 20));
         child.kill('SIGKILL');
         stop = true;
         await Promise.all(workers);

@@ -126,38 +126,20 @@ describe(`malicious upstream lines, ${ITERATIONS} iterations, seed ${FUZZ_SEED} 
     assert.equal(ping.reply, '{"jsonrpc":"2.0","id":"p","result":{}}');
   });
 
-  it(
-    '[G-FUZ-1] every response the client gets is valid JSON',
-    {
-      todo: 'BUG: an upstream response with neither result nor error (e.g. {"jsonrpc":"2.0","id":N}) reaches the client as "result":undefined (connection.ts p.resolve(m.result) + jsonrpc.ts resultText)',
-    },
-    () => {
-      none('reply-not-json');
-    },
-  );
+  it('[G-FUZ-1] every response the client gets is valid JSON', () => {
+    none('reply-not-json');
+  });
 
-  it(
-    '[G-FUZ-1] error codes from an upstream reach the client as integers',
-    {
-      todo: 'BUG: connection.ts forwards any numeric upstream error code (1.5, 1e300) unchanged; JSON-RPC requires an integer. Map non-integer codes to -32603',
-    },
-    () => {
-      none('code-not-integer');
-    },
-  );
+  it('[G-FUZ-1] error codes from an upstream reach the client as integers', () => {
+    none('code-not-integer');
+  });
 
-  it(
-    '[RPC-15] a deeply nested upstream result gives the client a clean error with its own id',
-    {
-      todo: 'BUG: the upstream edge has no depth limit (stdio-transport.ts uses JSON.parse); a 10^4-deep result overflows JSON.stringify in audit/resultText and the client gets HTTP 500 with id null',
-    },
-    async () => {
-      const body =
-        '{"jsonrpc":"2.0","id":"deep","method":"tools/call","params":{"name":"mal.deep","arguments":{"depth":10000}}}';
-      const res = await postBytes(g.url, enc.encode(body), h);
-      assert.equal(idSpans(res.reply ?? '{}').top, '"deep"', `${res.status} ${res.text.slice(0, 200)}`);
-      const ping = await postBytes(g.url, enc.encode('{"jsonrpc":"2.0","id":"p2","method":"ping"}'), h);
-      assert.equal(ping.reply, '{"jsonrpc":"2.0","id":"p2","result":{}}');
-    },
-  );
+  it('[RPC-15] a deeply nested upstream result gives the client a clean error with its own id', async () => {
+    const body =
+      '{"jsonrpc":"2.0","id":"deep","method":"tools/call","params":{"name":"mal.deep","arguments":{"depth":10000}}}';
+    const res = await postBytes(g.url, enc.encode(body), h);
+    assert.equal(idSpans(res.reply ?? '{}').top, '"deep"', `${res.status} ${res.text.slice(0, 200)}`);
+    const ping = await postBytes(g.url, enc.encode('{"jsonrpc":"2.0","id":"p2","method":"ping"}'), h);
+    assert.equal(ping.reply, '{"jsonrpc":"2.0","id":"p2","result":{}}');
+  });
 });
