@@ -62,3 +62,4 @@ export type { TraceRecord, TimelineEntry } from './trace.ts';
 export { formatAlert, formatInspect, inspectExitCode } from './format.ts';
 export { followAlerts } from './follow.ts';
 export type { FollowOptions } from './follow.ts';
+export { resultText } from './content-text.ts';
