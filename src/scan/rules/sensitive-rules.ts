@@ -2,6 +2,16 @@
 import type { TextRule } from './text-rule-kit.ts';
 import { SENSITIVE_PATH_AFTER_SPACE, SENSITIVE_PATH, r } from './text-rule-kit.ts';
 
+const PREFIX =
+  '(?:[.!?:;,>\\])]\\s*|\\b(?:first|then|and|also|must|should|please|to|always|will|shall)\\s+)(?:(?:run|execute|call)\\s+[`\'"]?)?';
+const READ_VERBS =
+  'read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode';
+const WRITE_VERBS = 'put|place|insert|write|fill|add|append|modify|edit';
+const TARGET = `[\`'"(]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`;
+/** Files whose modification gives persistence or privilege (writing to them is the attack). */
+const PERSISTENCE_PATH =
+  '/etc/(?:crontab|cron\\.d|sudoers|hosts|passwd|shadow)\\b|\\.(?:bashrc|zshrc|profile|bash_profile)\\b|\\bauthorized_keys\\b|\\.git/hooks\\b|\\blaunchagents\\b|\\bcrontab\\b';
+
 export const SENSITIVE_RULES: readonly TextRule[] = [
   {
     id: 'sensitive.read-instruction',
@@ -9,7 +19,9 @@ export const SENSITIVE_RULES: readonly TextRule[] = [
     tag: 'read',
     severity: 'high',
     re: r(
-      `(?:[.!?:;,>\\])]\\s*|\\b(?:first|then|and|also|must|should|please|to|always|will|shall)\\s+)(?:(?:run|execute|call)\\s+[\`'"]?)?(?:read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode|put|place|insert|write|fill|add|append|modify|edit)\\s+(?:[^.!?\\n]{0,50}?\\s)?[\`'"(]?(?:~|\\$home|%userprofile%)?/?(?:${SENSITIVE_PATH_AFTER_SPACE})`,
+      `${PREFIX}(?:${READ_VERBS})\\s+(?:[^.!?\\n]{0,50}?\\s)?${TARGET}` +
+        `|${PREFIX}(?:${WRITE_VERBS})\\s+(?:[^.!?\\n]{0,20}?\\s)?(?:the\\s+)?(?:full\\s+|entire\\s+)?(?:contents?|values?|text|data)\\s+of\\s+(?:[^.!?\\n]{0,30}?\\s)?${TARGET}` +
+        `|${PREFIX}(?:${WRITE_VERBS})\\s+(?:[^.!?\\n]{0,50}?\\s)?[\`'"(]?(?:~|\\$home)?/?(?:${PERSISTENCE_PATH})`,
     ),
     message: 'instructs the model to read or send a sensitive file',
   },
