@@ -28,6 +28,13 @@ interface State {
   readonly partitions: Partitioner;
   /** isVisible answers for this set; partial evaluation is not pre-parsed and costs ~0.5 ms. */
   readonly visibility: Map<string, boolean>;
+  /**
+   * authorize() answers for this set, keyed on everything a decision can depend on: the
+   * principal and roles, the whole resource, and the exact values of the context attributes the
+   * partition's policies read. A pure function of its key, so a hit is the same decision Cedar
+   * would give; dropped with the set on reload.
+   */
+  readonly decisions: Map<string, Decision>;
 }
 
 const MAX_VISIBILITY_CACHE = 10_000;
@@ -59,7 +66,7 @@ export class PolicyEngine {
   }
 
   static #stateFor(set: CompiledSet): State {
-    return { set, partitions: new Partitioner(set), visibility: new Map() };
+    return { set, partitions: new Partitioner(set), visibility: new Map(), decisions: new Map() };
   }
 
   /** `sha256:<hex>` of the canonical policy set; goes into audit records. */
@@ -81,7 +88,15 @@ export class PolicyEngine {
       return denied(set.version, ['the request cannot be evaluated safely, so it is denied'], built.issues);
     }
     const part = partitions.get(req.action, resourceUid(req.resource), req.resource.server);
-    return decide(set, part, req, built.context);
+    const key = decisionKey(part.contextAttrs, req, built.context);
+    const hit = key === undefined ? undefined : this.#state.decisions.get(key);
+    if (hit !== undefined) return hit;
+    const decision = decide(set, part, req, built.context);
+    if (key !== undefined) {
+      if (this.#state.decisions.size >= MAX_DECISIONS) this.#state.decisions.clear();
+      this.#state.decisions.set(key, decision);
+    }
+    return decision;
   }
 
   /**
@@ -161,6 +176,32 @@ export class PolicyEngine {
     this.#logger.info('policy set loaded', { version: set.version, policies: set.policies.length });
     for (const w of set.warnings) this.#logger.warn('policy validation warning', { warning: w });
     if (set.policies.length === 0) this.#logger.warn('policy set is empty: every request is denied');
+  }
+}
+
+const MAX_DECISIONS = 10_000;
+
+/**
+ * Cache key for authorize: the principal and its roles, the whole resource and the exact
+ * converted values of the context attributes the relevant policies read (`now` and `datetime`
+ * to the millisecond, so time-dependent policies simply miss). Undefined when unkeyable.
+ */
+function decisionKey(
+  reads: ReadonlySet<string>,
+  req: PolicyRequest,
+  context: Readonly<Record<string, unknown>>,
+): string | undefined {
+  try {
+    const picked = [...reads].sort().map((name) => [name, context[name] ?? null]);
+    return JSON.stringify([
+      req.action,
+      req.principal.id,
+      [...req.principal.roles].sort(),
+      req.resource,
+      picked,
+    ]);
+  } catch {
+    return undefined;
   }
 }
 
