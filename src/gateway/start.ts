@@ -19,6 +19,12 @@ export interface StartOptions {
   readonly launcher?: Launcher;
   /** Watch the policies directory and hot-reload (default true). */
   readonly watchPolicies?: boolean;
+  /**
+   * Called once if the audit log fails a commit (disk full, EIO, store gone). Every later call
+   * is refused anyway; the process root should stop and restart (THREATS AU-7: no "retry and
+   * carry on").
+   */
+  readonly onFatal?: (reason: string) => void;
 }
 
 export interface RunningGateway {
@@ -63,6 +69,10 @@ export async function startGateway(
       clock,
       logger: logger.child({ module: 'audit' }),
       checkpointEvery: { records: config.audit.checkpointEveryRecords, ms: config.audit.checkpointEveryMs },
+      onFailure: (e: unknown) => {
+        logger.error('audit log failed: refusing every call until restart', { error: (e as Error).message });
+        options.onFatal?.((e as Error).message);
+      },
     });
     await migrate(store, 'identity', identityMigrations);
     const registry = new AgentRegistry(store, { clock });

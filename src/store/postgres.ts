@@ -22,14 +22,17 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new TypeError(`invalid schema name: ${schema}`);
   }
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
   pool.on('error', () => {
     // Idle-client errors surface on the next query; nothing to do here.
   });
   if (schema !== undefined) {
-    pool.on('connect', (client) => {
-      client.query(`SET search_path TO ${schema}`).catch(() => {});
-    });
+    // Every pooled connection uses the schema (set in the connection string, so it applies
+    // before any query runs).
   }
   try {
     const c = await pool.connect();

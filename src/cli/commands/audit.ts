@@ -65,8 +65,7 @@ export function register(program: Command): void {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       await withAudit(opts, async (a) => {
         const cps = o.checkpoint === undefined ? [] : readCheckpointFile(o.checkpoint);
-        const cp = cps.at(-1);
-        const r = await a.verify(cp === undefined ? {} : { checkpoint: cp });
+        const r = await a.verify(cps.length === 0 ? {} : { checkpoint: cps });
         print(opts, r, () =>
           r.ok
             ? `ok: ${r.records} records verified (head ${r.head.slice(0, 19)}…, ${r.checkpoints} checkpoints${r.warnings.length > 0 ? `, ${r.warnings.length} warnings` : ''})`

@@ -12,7 +12,15 @@ export function register(program: Command): void {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       const cfg = config(opts);
       const logger = pinoLogger(cfg.logging.level);
-      const gw = await startGateway(cfg, { logger });
+      let fatal: string | undefined;
+      let wake: (() => void) | undefined;
+      const gw = await startGateway(cfg, {
+        logger,
+        onFatal: (reason) => {
+          fatal = reason;
+          wake?.();
+        },
+      });
       process.stderr.write(
         `warden gateway listening on ${gw.url} (policies ${gw.services.policy.version.slice(0, 19)}…, ${cfg.servers.length} servers, store ${gw.store.location})\n`,
       );
@@ -24,8 +32,14 @@ export function register(program: Command): void {
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        wake = stop;
       });
-      process.stderr.write('warden gateway stopping\n');
-      await gw.close();
+      process.stderr.write(
+        fatal === undefined
+          ? 'warden gateway stopping\n'
+          : `warden gateway stopping: the audit log failed (${fatal}); restart once the store is healthy\n`,
+      );
+      await gw.close().catch(() => {});
+      if (fatal !== undefined) process.exitCode = 1;
     });
 }
