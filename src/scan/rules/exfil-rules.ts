@@ -39,7 +39,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'url',
     severity: 'high',
     re: r(
-      "\\bhttps?://[^\\s'\"`]+[?&][\\w-]+=(?=[\\s'\"`<{$]|$)[^.]{0,40}?\\b(?:followed\\s+by|append(?:ed|ing)?|with|plus|containing|filled\\s+with|set\\s+to)\\b[^.]{0,30}?\\b(?:user'?s?|conversation|messages?|contents?|data|results?|history|query|keys?|tokens?|passwords?|secrets?|credentials)\\b",
+      "\\bhttps?://[^\\s'\"`]+[?&][\\w-]+=(?=[\\s'\"`<{$]|$)[^.]{0,40}?\\b(?:followed\\s+by|append(?:ed|ing)?|with|plus|containing|filled\\s+with|set\\s+to)\\b[^.]{0,30}?\\b(?:user'?s?|conversation|messages?|contents?|data|results?|history|query|keys?|tokens?|passwords?|secrets?|credentials|url|urls|links?|original)\\b",
     ),
     message: 'builds a URL that carries user data to a fixed host',
   },
@@ -120,7 +120,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'redirect',
     severity: 'high',
     re: r(
-      '\\b(?:always|also|additionally|secretly|silently)\\s+(?:\\w+\\s+){0,2}?(?:bcc|cc|forward|send|post|copy|upload)\\b[^.\\n]{0,80}?(?:https?://|[\\w.+-]+@[\\w-]+\\.|\\+?\\d[\\d -]{7,}\\d)' +
+      '\\b(?:always|also|additionally|secretly|silently)\\s+(?:\\w+\\s+){0,2}?(?:bcc|cc|forward|send|post|copy|upload|invite|add|include)\\b[^.\\n]{0,80}?(?:https?://|[\\w.+-]+@[\\w-]+\\.|\\+?\\d[\\d -]{7,}\\d)' +
         '|\\b(?:an?\\s+)?(?:identical\\s+|exact\\s+)?copy\\s+of\\s+(?:the\\s+|all\\s+|every\\s+)?\\w+[^.\\n]{0,60}?\\bto\\s+(?:https?://|[\\w.+-]+@[\\w-]+\\.)',
     ),
     message: 'sends an additional copy of data to a fixed destination',

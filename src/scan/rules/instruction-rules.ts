@@ -9,7 +9,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'override',
     severity: 'critical',
     re: r(
-      '\\b(?:ignore|disregard|forget|override|bypass)\\s+(?:all\\s+|any\\s+)?(?:of\\s+)?(?:the\\s+|your\\s+|these\\s+)?(?:previous|prior|above|earlier|preceding|existing|original|system|safety|other)\\s+(?:instructions?|prompts?|rules|directives|guidelines|guardrails)',
+      '\\b(?:your|the)\\s+(?:previous|prior|original|earlier|current|existing)\\s+(?:instructions|rules|guidelines)\\s+(?:are|were|have\\s+been)\\s+(?:outdated|obsolete|cancelled|canceled|void|replaced|revoked|superseded|no\\s+longer\\s+valid)|\\b(?:ignore|disregard|forget|override|bypass)\\s+(?:all\\s+|any\\s+)?(?:of\\s+)?(?:the\\s+|your\\s+|these\\s+)?(?:previous|prior|above|earlier|preceding|existing|original|system|safety|other)\\s+(?:instructions?|prompts?|rules|directives|guidelines|guardrails)',
     ),
     message: 'tells the model to ignore its previous instructions',
   },
@@ -47,7 +47,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'tag',
     severity: 'medium',
     re: r(
-      '\\b(?:note|message|instructions?)\\s+(?:to|for)\\s+(?:the\\s+)?(?:ai|assistant|model|llm|agent)\\b\\s*[:\\-]|\\b(?:ai|llm|assistant)\\s+instructions?\\s*:',
+      '\\b(?:note|message|instructions?|tip|hint|advice|reminder|guidance)\\s+(?:to|for)\\s+(?:the\\s+)?(?:ai|assistant|model|llm|agent)\\b\\s*[:\\-]|\\b(?:ai|llm|assistant)\\s+instructions?\\s*:',
     ),
     message: 'addresses a note or instructions to the AI model',
   },
@@ -138,7 +138,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'hijack',
     severity: 'medium',
     re: r(
-      '\\bwithout\\s+(?:asking|confirming\\s+with|confirmation\\s+from|consulting)\\s+(?:the\\s+)?user\\b|\\bno\\s+need\\s+to\\s+(?:ask|confirm\\s+with|check\\s+with)\\s+(?:the\\s+)?user\\b|\\beven\\s+if\\s+(?:the\\s+)?(?:tests?\\s+fail|checks?\\s+fail|user\\s+(?:says\\s+no|objects|refuses|declines|disagrees))',
+      '\\bwithout\\s+(?:asking|confirming\\s+with|confirmation\\s+from|consulting)\\s+(?:the\\s+)?user\\b|\\bskip\\s+(?:any\\s+|all\\s+|the\\s+)?(?:user\\s+)?(?:confirmation|approval|permission|consent)\\s*(?:prompts?|steps?|checks?|dialogs?|requests?)?\\b|\\bno\\s+need\\s+to\\s+(?:ask|confirm\\s+with|check\\s+with)\\s+(?:the\\s+)?user\\b|\\beven\\s+if\\s+(?:the\\s+)?(?:tests?\\s+fail|checks?\\s+fail|user\\s+(?:says\\s+no|objects|refuses|declines|disagrees))',
     ),
     message: "tells the model to act without the user's confirmation",
   },
@@ -151,6 +151,16 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
       'ignore[zr]?\\s+(?:toutes\\s+)?les\\s+instructions\\s+pr[eé]c[eé]dentes|ignora\\s+(?:todas\\s+)?las\\s+instrucciones\\s+(?:anteriores|previas)|ignoriere\\s+(?:alle\\s+)?(?:vorherigen|bisherigen)\\s+anweisungen|ignora\\s+(?:tutte\\s+)?le\\s+istruzioni\\s+precedenti|ignore\\s+(?:todas\\s+)?as\\s+instru[cç][oõ]es\\s+anteriores|忽略(?:之前|以上|先前|所有)[^。]{0,6}(?:指令|指示|说明)|以前の指示を無視',
     ),
     message: 'tells the model to ignore its previous instructions (non-English)',
+  },
+  {
+    id: 'instruction.authority-claim',
+    category: 'instruction',
+    tag: 'tag',
+    severity: 'medium',
+    re: r(
+      '\\b(?:trusted|approved|verified|endorsed|certified|authorized|sanctioned)\\s+by\\s+(?:anthropic|openai|google|microsoft|github|the\\s+(?:system|platform|administrator|admin|developers?|operator))\\b',
+    ),
+    message: 'claims endorsement by a vendor or the operator to gain trust',
   },
   {
     id: 'conceal.from-user',
@@ -172,7 +182,8 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     category: 'conceal',
     severity: 'high',
     re: r(
-      "\\b(?:do not|don't|dont|never)\\s+(?:ever\\s+)?(?:mention|reveal|disclose|say|admit|acknowledge)\\s+(?:to\\s+anyone\\s+)?(?:that|this|it|anything|these|about)\\b",
+      "\\b(?:do not|don't|dont|never)\\s+(?:ever\\s+)?(?:mention|reveal|disclose|say|admit|acknowledge)\\s+(?:to\\s+anyone\\s+)?(?:that|this|it|anything|these|about)\\b" +
+        "|\\b(?:do not|don't|dont|never)\\s+(?:list|show|include|display|name)\\s+(?:them|it|this|these|him|her)\\s+(?:in|to)\\s+(?:your\\s+|the\\s+)?(?:reply|response|answer|output|summary)",
     ),
     message: 'asks the model not to mention what it does',
   },
@@ -181,7 +192,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     category: 'conceal',
     severity: 'high',
     re: r(
-      `\\b(?:silently|secretly|covertly|quietly|discreetly|surreptitiously|stealthily|invisibly)\\s+(?:\\w+\\s+){0,2}?${ACT_VERB}\\b`,
+      `\\b(?:silently|secretly|covertly|quietly|discreetly|surreptitiously|stealthily|invisibly)\\s+(?:\\w+\\s+){0,2}?(?:${ACT_VERB}|place|buy|sell|purchase|order|trade|transfer|pay|delete|remove|modify|change|update|create|install|download|invite|approve|merge|push|publish|grant)\\b`,
     ),
     message: 'asks for an action to be done silently or secretly',
   },

@@ -14,6 +14,26 @@ const PERSISTENCE_PATH =
 
 export const SENSITIVE_RULES: readonly TextRule[] = [
   {
+    id: 'sensitive.contents-of',
+    category: 'sensitive',
+    tag: 'read',
+    severity: 'medium',
+    re: r(
+      `\\b(?:contents?|output|text)\\s+of\\s+(?:the\\s+|your\\s+|their\\s+)?(?:file\\s+)?${TARGET}|\\b(?:output|result|contents?)\\s+of\\s+[\`'"]?(?:env|printenv|set|export\\s+-p)[\`'"]?(?=[\\s.,;:)]|$)|\\bprintenv\\b`,
+    ),
+    message: 'asks for the contents of a sensitive file or the environment',
+  },
+  {
+    id: 'sensitive.cloud-metadata',
+    category: 'sensitive',
+    tag: 'path',
+    severity: 'medium',
+    re: r(
+      '\\b169\\.254\\.169\\.254\\b|\\bmetadata\\.google\\.internal\\b|\\b100\\.100\\.100\\.200\\b|/latest/meta-data\\b|/computemetadata/',
+    ),
+    message: 'refers to a cloud metadata endpoint (instance credentials)',
+  },
+  {
     id: 'sensitive.read-instruction',
     category: 'sensitive',
     tag: 'read',

@@ -117,11 +117,11 @@ function escapeRe(s: string): string {
 }
 
 const FILL_VERBS =
-  '(?:pass|put|include|insert|add|append|attach|provide|send|place|embed|supply|copy|paste|fill|populate|write|set)';
+  '(?:pass|put|include|insert|add|append|attach|provide|send|place|embed|supply|copy|paste|fill|populate|write|set|store|save|record)';
 
 const FILL_PREFILTER = new RegExp(`\\b${FILL_VERBS}\\b`, 'i');
 const FILL_RE = new RegExp(
-  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:(?:its|the|their|this|that|file'?s?|whole|entire|full|all|any)\\s+(?:[\\w-]+\\s+){0,4}?(?:contents?|text|data|output|results?|history|values?|file|conversation|messages|tokens?|keys?|secrets?|passwords?|credentials)\\b[^.]{0,40}?|(?:them|these|those)\\s+(?:all\\s+)?)\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
+  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:(?:its|the|their|this|that|file'?s?|whole|entire|full|all|any)\\s+(?:[\\w-]+\\s+){0,4}?(?:contents?|text|data|output|results?|history|values?|file|conversation|messages|tokens?|keys?|secrets?|passwords?|credentials|response|reply|body)\\b[^.]{0,40}?|(?:them|these|those)\\s+(?:all\\s+)?)\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
   'gi',
 );
 
