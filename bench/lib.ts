@@ -35,11 +35,7 @@ export function median(samples: readonly number[]): number {
 }
 
 /** Times `fn` `n` times after `warmup` runs; returns per-run milliseconds. */
-export async function timeMany(
-  n: number,
-  fn: () => unknown,
-  warmup = Math.min(50, n),
-): Promise<number[]> {
+export async function timeMany(n: number, fn: () => unknown, warmup = Math.min(50, n)): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -25,7 +25,18 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['
 run('npm', ['run', 'build', '--silent']);
 if (!existsSync(join(demo, 'warden.yaml'))) run(process.execPath, [cli, 'init', '--demo', '--dir', demo]);
 if (!existsSync(keyFile)) {
-  run(process.execPath, [cli, '--config', join(demo, 'warden.yaml'), 'agent', 'create', 'demo-agent', '--role', 'demo', '--key-file', keyFile]);
+  run(process.execPath, [
+    cli,
+    '--config',
+    join(demo, 'warden.yaml'),
+    'agent',
+    'create',
+    'demo-agent',
+    '--role',
+    'demo',
+    '--key-file',
+    keyFile,
+  ]);
 }
 const key = readFileSync(keyFile, 'utf8').trim();
 console.log(`
@@ -36,6 +47,9 @@ Warden demo
   try it:     claude mcp add --transport http warden http://127.0.0.1:7420/mcp --header "Authorization: Bearer ${key.slice(0, 8)}…"
   audit log:  node ${cli} --config ${join(demo, 'warden.yaml')} audit tail --follow
 `);
-const gw = spawn(process.execPath, [cli, '--config', join(demo, 'warden.yaml'), 'gateway'], { stdio: 'inherit', cwd: demo });
+const gw = spawn(process.execPath, [cli, '--config', join(demo, 'warden.yaml'), 'gateway'], {
+  stdio: 'inherit',
+  cwd: demo,
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => gw.kill(sig));
 gw.on('exit', (code) => process.exit(code ?? 0));

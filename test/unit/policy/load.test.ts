@@ -139,7 +139,10 @@ describe('policy loading and validation', () => {
 
   it('loads the starter templates that `warden init` copies: nothing is permitted until you write a policy', async () => {
     const engine = await PolicyEngine.load(TEMPLATES);
-    assert.deepEqual(engine.policies.map((p) => p.id), []);
+    assert.deepEqual(
+      engine.policies.map((p) => p.id),
+      [],
+    );
   });
 
   it('loads the demo policy that `warden init --demo` adds', async () => {
