@@ -4,6 +4,7 @@ import { dirname, isAbsolute } from 'node:path';
 import { newId } from '../core/index.ts';
 import type { SystemEntry } from './bwrap-argv.ts';
 import { detectCgroups } from './cgroups.ts';
+import { sweepStaleCgroups } from './sandbox-cgroup.ts';
 import type { CgroupSupport } from './cgroups.ts';
 import { SandboxError } from './errors.ts';
 import type { LaunchedProcess, Launcher, LaunchSpec } from './launcher.ts';
@@ -108,7 +109,9 @@ export class BwrapLauncher implements Launcher {
     if (!this.facts) {
       const root = process.getuid?.() === 0;
       assertBwrapAvailable(this.bwrapPath, this.setprivPath, root);
-      this.facts = { system: probeHostLayout(), cgroups: detectCgroups(), undiciDir: undiciDir(), root };
+      const cgroups = detectCgroups();
+      sweepStaleCgroups(cgroups);
+      this.facts = { system: probeHostLayout(), cgroups, undiciDir: undiciDir(), root };
     }
     return this.facts;
   }

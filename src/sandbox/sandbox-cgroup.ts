@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupLimits, CgroupSupport, Controller } from './cgroups.ts';
@@ -180,4 +188,38 @@ export function createSandboxCgroup(support: CgroupSupport, id: string, limits: 
       await Promise.all(all.map(removeDir));
     },
   };
+}
+
+/**
+ * Removes sandbox cgroups a crashed Warden left behind: `sbx-*` children of the Warden parents
+ * with no tasks, created more than `olderThanMs` ago (a cgroup being set up right now by another
+ * Warden process is young, so it is never touched). Returns how many were removed.
+ */
+export function sweepStaleCgroups(
+  support: CgroupSupport,
+  olderThanMs = 5 * 60_000,
+  now = Date.now(),
+  prefix = 'sbx-',
+): number {
+  let removed = 0;
+  const parents = [...Object.values(support.v1), ...(support.v2 ? [support.v2] : [])];
+  for (const parent of parents) {
+    let names: string[];
+    try {
+      names = readdirSync(parent).filter((n) => n.startsWith(prefix));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const dir = join(parent, n);
+      try {
+        if (now - statSync(dir).ctimeMs < olderThanMs || tasks(dir).length > 0) continue;
+        rmdirSync(dir);
+        removed++;
+      } catch {
+        // busy or already gone
+      }
+    }
+  }
+  return removed;
 }

@@ -1,9 +1,24 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  writeFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BwrapLauncher, detectCgroups, runToEnd } from '../../../src/sandbox/index.ts';
+import { spawn } from 'node:child_process';
+import {
+  BwrapLauncher,
+  createSandboxCgroup,
+  detectCgroups,
+  runToEnd,
+  sweepStaleCgroups,
+} from '../../../src/sandbox/index.ts';
 import { HAS_PYTHON, sandboxUnavailable } from './helpers.ts';
 
 const unavailable = sandboxUnavailable();
@@ -130,5 +145,37 @@ describe('[SX-13] create-run-destroy cycles leave nothing behind', { skip: unava
       'no host mounts left',
     );
     rmSync(state, { recursive: true, force: true });
+  });
+});
+
+describe('stale cgroup sweep (a crashed Warden)', { skip: unavailable ?? noLimits }, () => {
+  it('removes old empty sandbox cgroups, keeps young ones and ones with tasks', async () => {
+    const support = detectCgroups();
+    const pidsParent = support.v1.pids ?? support.v2;
+    assert.ok(pidsParent);
+    const young = createSandboxCgroup(support, `sbx-t${process.pid}-young`, { pids: 10 });
+    const busy = createSandboxCgroup(support, `sbx-t${process.pid}-busy`, { pids: 10 });
+    const victim = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    await new Promise((r) => victim.once('spawn', r));
+    writeFileSync(join(pidsParent, `sbx-t${process.pid}-busy`, 'cgroup.procs'), String(victim.pid));
+    try {
+      assert.equal(
+        sweepStaleCgroups(support, 60_000, Date.now(), `sbx-t${process.pid}-`),
+        0,
+        'young cgroups are never swept',
+      );
+      assert.ok(existsSync(join(pidsParent, `sbx-t${process.pid}-young`)));
+      sweepStaleCgroups(support, 0, Date.now() + 1000, `sbx-t${process.pid}-`);
+      assert.equal(
+        existsSync(join(pidsParent, `sbx-t${process.pid}-young`)),
+        false,
+        'old and empty: removed',
+      );
+      assert.ok(existsSync(join(pidsParent, `sbx-t${process.pid}-busy`)), 'a cgroup with a task stays');
+    } finally {
+      victim.kill('SIGKILL');
+      await young.destroy();
+      await busy.destroy();
+    }
   });
 });
