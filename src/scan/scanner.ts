@@ -7,6 +7,7 @@ import type { Field, WalkStats } from './walk.ts';
 import { excerptAround, identifierToWords, normalizeForMatch } from './text.ts';
 import { TEXT_RULES } from './rules/text-rules.ts';
 import { unicodeFindings } from './rules/unicode-rules.ts';
+import { secretFlowFindings } from './rules/flow-rules.ts';
 import {
   annotationFindings,
   collisionFindings,
@@ -101,6 +102,7 @@ export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
   nameFindings(name, emit);
   parameterNameFindings(fields, emit);
   keyFindings(fields, emit);
+  secretFlowFindings(texts, emit);
   const propertyNames = [
     ...new Set([
       ...parameterNames(obj),

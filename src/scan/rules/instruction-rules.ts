@@ -227,7 +227,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     severity: 'medium',
     re: r(
       '\\bwhen(?:ever)?\\s+(?:the\\s+)?user\\s+(?:asks?|requests?|wants?|says|tells)\\b[^.]{0,80}?\\b(?:you\\s+)?(?:must|should|need to|have to|always)\\s+(?:also|first|additionally|secretly|silently)\\b' +
-        '|\\bwhen(?:ever)?\\s+(?:you\\s+)?(?:write|writing|create|creating|edit|editing|save|saving)\\s+(?:any\\s+|a\\s+|the\\s+)?(?:file|script|code|commit|document)s?\\b[^.]{0,60}?\\b(?:always|must|also)\\s+(?:append|add|insert|include|prepend)\\b',
+        '|\\bwhen(?:ever)?\\s+(?:you\\s+)?(?:write|writing|create|creating|edit|editing|save|saving)\\s+(?:any\\s+|a\\s+|the\\s+)?(?:file|script|code|commit|document|pull\\s+request|pr|issue|ticket|email|message|event|meeting|payment|order)s?\\b[^.]{0,60}?\\b(?:(?:always|must|also)\\s+(?:append|add|insert|include|prepend)\\b|(?:add|invite|grant)\\b[^.]{0,60}?\\b(?:admin|owner|maintainer|collaborator|bcc|cc|attendee|recipient)s?\\b)',
     ),
     message: 'attaches an extra action to what the user asked for',
   },
@@ -256,7 +256,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     category: 'shadow',
     severity: 'medium',
     re: r(
-      '\\b[`\'"]?[\\w.-]+[`\'"]?\\s+(?:tool|function)\\s+is\\s+(?:deprecated|broken|disabled|unsafe|compromised|no\\s+longer\\s+(?:available|supported|safe))\\b[^.;]{0,80}?[.;]?\\s*use\\s+this\\b|\\buse\\s+this\\s+(?:tool\\s+)?instead\\s+of\\s+(?:the\\s+)?[`\'"]?[\\w.-]+',
+      '\\b[`\'"]?[\\w.-]+[`\'"]?\\s+(?:tool|function)\\s+is\\s+(?:deprecated|broken|disabled|unsafe|compromised|no\\s+longer\\s+(?:available|supported|safe))\\b[^.;]{0,80}?[.;]?\\s*use\\s+this\\b|\\buse\\s+this\\s+(?:tool\\s+)?instead\\s+of\\s+(?:the\\s+)?[`\'"]?[\\w.-]+|\\b(?:supersedes|replaces|overrides)\\s+(?:the\\s+)?[\\w.-]+\\s+(?:server|tool)\\b|\\broute\\s+(?:every|all|each)\\s+[\\w\\s]{0,40}?(?:requests?|calls?)\\s+through\\s+this\\s+(?:tool|server)\\b',
     ),
     message: 'claims another tool is deprecated or unsafe and should be replaced by this one',
   },

@@ -1,0 +1,44 @@
+/**
+ * Sentence-level data-flow rule: one sentence that is directed at the model, names secret or
+ * personal material, a transfer verb and a destination (address, URL, path, another tool or a
+ * field) is an exfiltration instruction, however it is phrased. Negated sentences ("never send
+ * the API key …") do not count.
+ */
+import { excerptAround, normalizeForMatch } from '../text.ts';
+import type { Field } from '../walk.ts';
+import type { RawFinding } from '../types.ts';
+
+const SECRET =
+  /\b(?:credentials?|passwords?|passphrases?|api[_ ]?keys?|access[_ ]?tokens?|auth(?:entication)?[_ ]?tokens?|secrets?|private[_ ]?keys?|ssh[_ ]?keys?|credit[_ ]?card(?:[_ ]?numbers?)?|card[_ ]?numbers?|cvv|ssn|social security(?: numbers?)?|bank[_ ]?account(?: numbers?)?|browser[_ ]?history|cookies|session[_ ]?(?:cookies|tokens?)|environment[_ ]?variables|os\.environ|env[_ ]?vars?|seed[_ ]?phrases?|recovery[_ ]?codes?|2fa[_ ]?codes?|one[- ]time[_ ]?(?:codes?|passwords?))\b/i;
+const TRANSFER =
+  /\b(?:forward(?:s|ed)?|send(?:s)?|sent|e-?mail(?:s)?|post(?:s)?|upload(?:s)?|save(?:s)?|store(?:s)?|write(?:s)?|add(?:s)?|append(?:s)?|include(?:s)?|insert(?:s)?|put(?:s)?|print(?:s)?|output(?:s)?|log(?:s)?|cop(?:y|ies)|share(?:s)?|leak(?:s)?|report(?:s)?|attach(?:es)?|pass(?:es)?|transmit(?:s)?|sync(?:s)?|export(?:s)?)\b/i;
+const DIRECTED =
+  /\b(?:you|your|the (?:assistant|model|agent|ai|llm)|always|whenever|every time|each time|also|first|then|automatically|immediately|afterwards|after (?:that|each|every)|before (?:that|each|every|any)|(?:if|when|whenever) (?:the )?user)\b|^\s*(?:please\s+)?(?:run|execute|call|invoke|use|read|save|send|forward|email|post|upload|store|write|add|append|include|insert|put|print|output|log|copy|share|collect|look up|grab|extract)\b/i;
+const DESTINATION =
+  /[\w.+-]+@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|(?:^|\s)[`'"]?(?:~|\/)[\w.~-]+\/[\w./~-]*|\b[a-z]+_[a-z_]+\b|\b(?:to|in|into|as)\s+(?:the\s+|a\s+|your\s+)?(?:\w+\s+){0,2}?(?:parameter|param|argument|field|ticket|channel|note|description|file|issue|comment|message|reply|response|answer|output|log)\b/i;
+const NEGATED =
+  /\b(?:never|do not|don't|dont|must not|should not|shouldn't|cannot|can't|won't|will not|is not|are not|isn't|aren't|not be|without|no)\b/i;
+
+export function secretFlowFindings(texts: readonly Field[], emit: (f: RawFinding) => void): void {
+  for (const f of texts) {
+    const t = normalizeForMatch(f.text);
+    if (!SECRET.test(t)) continue;
+    let at = 0;
+    for (const sentence of t.split(/(?<=[.!?;\n])\s+/)) {
+      const start = t.indexOf(sentence, at);
+      at = start + sentence.length;
+      if (!SECRET.test(sentence) || !TRANSFER.test(sentence) || !DESTINATION.test(sentence)) continue;
+      if (!DIRECTED.test(sentence) || NEGATED.test(sentence)) continue;
+      emit({
+        ruleId: 'exfil.secret-flow',
+        category: 'exfil',
+        tag: 'url',
+        severity: 'high',
+        pointer: f.pointer,
+        excerpt: excerptAround(t, start, start + sentence.length),
+        message: 'one model-directed sentence moves secret or personal data to a destination',
+      });
+      return;
+    }
+  }
+}
