@@ -5,6 +5,8 @@ import { newId } from '../core/index.ts';
 import type { SystemEntry } from './bwrap-argv.ts';
 import { detectCgroups } from './cgroups.ts';
 import { sweepStaleCgroups } from './sandbox-cgroup.ts';
+import { assertSelfTest, selfTest } from './self-test.ts';
+import type { SelfTestReport } from './self-test.ts';
 import type { CgroupSupport } from './cgroups.ts';
 import { SandboxError } from './errors.ts';
 import type { LaunchedProcess, Launcher, LaunchSpec } from './launcher.ts';
@@ -35,6 +37,11 @@ export interface BwrapLauncherOptions {
   readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
   readonly bwrapPath?: string | undefined;
   readonly setprivPath?: string | undefined;
+  /**
+   * Run `selfTest` before the first launch and refuse every launch (ERR_SANDBOX_SELF_TEST) if a
+   * control fails (SX-15). The result is kept for the launcher's lifetime.
+   */
+  readonly requireSelfTest?: boolean | undefined;
   /**
    * Base directory for per-sandbox state (assets, proxy socket). Default os.tmpdir(). Must be
    * searchable (o+x) by the sandbox uid, which bwrap runs as.
@@ -84,6 +91,7 @@ export class BwrapLauncher implements Launcher {
   readonly bwrapPath: string;
   readonly setprivPath: string;
   private facts: HostFacts | undefined;
+  private gate: Promise<SelfTestReport> | undefined;
   private readonly options: BwrapLauncherOptions;
 
   constructor(options: BwrapLauncherOptions = {}) {
@@ -141,6 +149,14 @@ export class BwrapLauncher implements Launcher {
     return { uid: DEFAULT_SANDBOX_UID, gid: profile.gid ?? DEFAULT_SANDBOX_UID };
   }
 
+  /** The self-test report (run once, shared by concurrent callers). */
+  selfTestReport(): Promise<SelfTestReport> {
+    this.gate ??= selfTest(
+      new BwrapLauncher({ ...this.options, profile: this.profile, requireSelfTest: false }),
+    );
+    return this.gate;
+  }
+
   launch(spec: LaunchSpec): Promise<LaunchedProcess> {
     return this.start(spec, 'pipe');
   }
@@ -149,6 +165,7 @@ export class BwrapLauncher implements Launcher {
   async start(spec: LaunchSpec, stdio: 'pipe' | 'inherit'): Promise<LaunchedProcess & { sandboxId: string }> {
     if (!isAbsolute(spec.command)) throw new TypeError(`launch: command must be absolute (${spec.label})`);
     const facts = this.hostFacts();
+    if (this.options.requireSelfTest) assertSelfTest(await this.selfTestReport());
     const p = effectiveProfile(this.profile, spec);
     if (p.cgroups === 'required' && facts.cgroups.controllers.length < 3) {
       throw new SandboxError(

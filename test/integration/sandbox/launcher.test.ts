@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   assertSelfTest,
@@ -132,6 +133,21 @@ describe('selfTest', { skip: unavailable }, () => {
     assert.deepEqual(report.failed, [], JSON.stringify(report.controls));
     assert.ok(report.controls.length >= 5);
     assert.doesNotThrow(() => assertSelfTest(report));
+  });
+
+  it('[SX-15] requireSelfTest: launches work when the controls pass', async () => {
+    const l = new BwrapLauncher({ requireSelfTest: true });
+    const r = await runToEnd(l, sh('echo ran'));
+    assert.equal(r.stdout, 'ran\n');
+  });
+
+  it('[SX-15] requireSelfTest: a profile that exposes the host /tmp fails read-canary and every launch is refused', async () => {
+    const leaky = new BwrapLauncher({ requireSelfTest: true, profile: { readOnlyPaths: [tmpdir()] } });
+    await assert.rejects(
+      () => leaky.launch(sh('echo should-not-run')),
+      (e: unknown) =>
+        e instanceof SandboxError && e.code === 'ERR_SANDBOX_SELF_TEST' && /read-canary/.test(e.message),
+    );
   });
 
   it('[SX-15] a failed control makes Warden refuse sandboxed work, naming the control', () => {
