@@ -9,7 +9,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'conversation',
     severity: 'medium',
     re: r(
-      '\\b(?:include|pass|send|provide|append|attach|add|put|copy|forward|paste|insert)\\b[^.]{0,40}?\\b(?:full|complete|entire|whole|all(?: of)?(?: the)?|previous|prior|last|recent)\\s+(?:the\\s+)?(?:conversation|chat|messages?|message history|chat history|conversation (?:context|history)|system prompt|instructions|user messages)\\b',
+      '\\b(?:include|pass|send|provide|append|attach|add|put|copy|forward|paste|insert|contain|contains)\\b[^.]{0,40}?\\b(?:full|complete|entire|whole|all(?: of)?(?: the)?|previous|prior|last|recent)\\s+(?:the\\s+)?(?:conversation|chat|messages?|message history|chat history|conversation (?:context|history)|system prompt|instructions|user messages)\\b',
     ),
     message: 'asks for the conversation or system prompt to be passed along',
   },

@@ -163,6 +163,16 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     message: 'claims endorsement by a vendor or the operator to gain trust',
   },
   {
+    id: 'instruction.privilege-payload',
+    category: 'instruction',
+    tag: 'payload',
+    severity: 'high',
+    re: r(
+      '\\bgrant\\s+all\\s+privileges\\b|\\bwith\\s+superuser\\b|\\bclusterrolebinding\\b[^.]{0,60}\\bcluster-admin\\b|\\bcluster-admin\\b[^.]{0,60}\\b(?:default|anonymous|system:unauthenticated)\\b|\\bchmod\\s+(?:u\\+s|4755)\\b|\\bnopasswd\\s*:\\s*all\\b',
+    ),
+    message: 'contains a privilege-escalation payload (database, Kubernetes, setuid, sudoers)',
+  },
+  {
     id: 'conceal.from-user',
     category: 'conceal',
     severity: 'high',

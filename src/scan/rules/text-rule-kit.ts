@@ -22,7 +22,7 @@ function sensitivePath(b: string): string {
     '(?:~|\\$home|%userprofile%|/home/[\\w.-]+|/root|/users/[\\w.-]+)?/?\\.ssh\\b(?:/[\\w.-]+)?' +
     '|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b(?:\\.pub)?' +
     '|\\.aws/(?:credentials|config)\\b|\\.azure/|\\.config/gcloud\\b|application_default_credentials' +
-    `|\\.kube/config\\b|\\.docker/config\\.json|${b}\\.(?:npmrc|pypirc|netrc|git-credentials|pgpass|gnupg|bash_history|zsh_history|my\\.cnf)\\b` +
+    `|\\.kube/config\\b|\\.docker/config\\.json|${b}\\.(?:npmrc|pypirc|netrc|git-credentials|gitconfig|pgpass|gnupg|bash_history|zsh_history|my\\.cnf)\\b` +
     `|/etc/(?:passwd|shadow|sudoers|crontab|hosts|cron\\.d)\\b|${b}\\.(?:bashrc|zshrc|profile|bash_profile)\\b|\\blaunchagents\\b|\\.git/hooks\\b|${b}\\.env(?:\\.[\\w-]+)?(?=$|[\\s\`'",.;:)])` +
     `|\\bmcp\\.json\\b|claude_desktop_config\\.json|${b}\\.cursor/|${b}\\.claude/` +
     '|\\blogin data\\b|\\bcookies\\.sqlite\\b|\\bkey4\\.db\\b|\\blogins\\.json\\b|\\bkeychains?\\b|\\bwallet\\.dat\\b' +

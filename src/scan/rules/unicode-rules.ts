@@ -88,6 +88,23 @@ function mixedScriptFinding(f: Field): RawFinding | null {
   return null;
 }
 
+const HTML_COMMENT = /<!--[\s\S]{0,2000}?-->/;
+
+/** Text inside an HTML comment is hidden by markdown renderers but read by the model. */
+function htmlCommentFinding(f: Field, hidden: Field[]): RawFinding | null {
+  const m = HTML_COMMENT.exec(f.text);
+  if (m === null || !/[a-z]{3,}\s+[a-z]{2,}/i.test(m[0])) return null;
+  hidden.push({ pointer: f.pointer, text: m[0].slice(4, -3), role: 'hidden' });
+  return finding(
+    f,
+    'deceptive.html-comment',
+    'medium',
+    m.index,
+    m.index + m[0].length,
+    'hides text in an HTML comment',
+  );
+}
+
 const PADDING = /[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{40,}|(?:[ \t]*\r?\n){12,}/;
 
 function paddingFinding(f: Field): RawFinding | null {
@@ -147,6 +164,8 @@ export function unicodeFindings(f: Field, hidden: Field[]): RawFinding[] {
   if (tagText.trim() !== '') hidden.push({ pointer: f.pointer, text: tagText, role: 'hidden' });
   const mixed = mixedScriptFinding(f);
   if (mixed) out.push(mixed);
+  const comment = f.role === 'hidden' ? null : htmlCommentFinding(f, hidden);
+  if (comment) out.push(comment);
   const pad = paddingFinding(f);
   if (pad) out.push(pad);
   if (f.role !== 'hidden') out.push(...blobFindings(f, hidden));
