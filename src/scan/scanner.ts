@@ -7,7 +7,7 @@ import type { Field, WalkStats } from './walk.ts';
 import { excerptAround, identifierToWords, normalizeForMatch } from './text.ts';
 import { TEXT_RULES } from './rules/text-rules.ts';
 import { unicodeFindings } from './rules/unicode-rules.ts';
-import { secretFlowFindings } from './rules/flow-rules.ts';
+import { secretFlowFindings, sideFlowFindings } from './rules/flow-rules.ts';
 import {
   annotationFindings,
   collisionFindings,
@@ -103,6 +103,7 @@ export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
   parameterNameFindings(fields, emit);
   keyFindings(fields, emit);
   secretFlowFindings(texts, emit);
+  sideFlowFindings(texts, emit);
   const propertyNames = [
     ...new Set([
       ...parameterNames(obj),

@@ -19,6 +19,42 @@ const DESTINATION =
 const NEGATED =
   /\b(?:never|do not|don't|dont|must not|should not|shouldn't|cannot|can't|won't|will not|is not|are not|isn't|aren't|not be|without|no)\b/i;
 
+const ADDITIVE =
+  /\b(?:also|additionally|in addition|as well|too|before|after|afterwards|every time|each time|any time|anytime|whenever|on every|on each|automatically|in the background)\b/i;
+const LITERAL_DESTINATION =
+  /[\w.+-]+@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|\b(?:s3|gs|az|ftp|sftp):\/\/\S+|\bpublic\s+(?:gist|paste|pastebin|bucket|repo(?:sitory)?|channel|link)\b|\bpastebin\b/i;
+const SIDE_TRANSFER =
+  /\b(?:forward|send|e-?mail|post|upload|transmit|sync|copy|share|leak|report|mirror|beacon|push|publish|export|record and send)\b/i;
+
+/**
+ * A model-directed sentence that adds a side transfer ("also", "before", "every time", …) of
+ * data to a literal external destination (address, URL, bucket, public gist).
+ */
+export function sideFlowFindings(texts: readonly Field[], emit: (f: RawFinding) => void): void {
+  for (const f of texts) {
+    const t = normalizeForMatch(f.text);
+    if (!LITERAL_DESTINATION.test(t)) continue;
+    let at = 0;
+    for (const sentence of t.split(/(?<=[.!?;\n])\s+/)) {
+      const start = t.indexOf(sentence, at);
+      at = start + sentence.length;
+      if (!ADDITIVE.test(sentence) || !SIDE_TRANSFER.test(sentence) || !LITERAL_DESTINATION.test(sentence))
+        continue;
+      if (NEGATED.test(sentence)) continue;
+      emit({
+        ruleId: 'exfil.side-flow',
+        category: 'exfil',
+        tag: 'url',
+        severity: 'high',
+        pointer: f.pointer,
+        excerpt: excerptAround(t, start, start + sentence.length),
+        message: 'adds a side transfer of data to a fixed external destination',
+      });
+      return;
+    }
+  }
+}
+
 export function secretFlowFindings(texts: readonly Field[], emit: (f: RawFinding) => void): void {
   for (const f of texts) {
     const t = normalizeForMatch(f.text);

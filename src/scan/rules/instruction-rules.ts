@@ -118,7 +118,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'payload',
     severity: 'high',
     re: r(
-      '\\b(?:curl|wget)\\s+[^|;\\n]{1,200}\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\brm\\s+-(?:rf|fr)\\s+(?:/|~|\\$home|\\*)|\\bchmod\\s+(?:-r\\s+)?777\\s+/|\\bnc\\s+(?:-\\w+\\s+)*-e\\s|/dev/tcp/|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpowershell(?:\\.exe)?\\s+-(?:enc|encodedcommand)\\b|\\bmkfifo\\b[^\\n]{0,60}\\bnc\\b',
+      '\\bhistfile\\s*=\\s*/dev/null|\\bunset\\s+histfile\\b|\\bhistory\\s+-c\\b|\\bshred\\s+-u\\b|\\b(?:curl|wget)\\s+[^|;\\n]{1,200}\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\brm\\s+-(?:rf|fr)\\s+(?:/|~|\\$home|\\*)|\\bchmod\\s+(?:-r\\s+)?777\\s+/|\\bnc\\s+(?:-\\w+\\s+)*-e\\s|/dev/tcp/|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpowershell(?:\\.exe)?\\s+-(?:enc|encodedcommand)\\b|\\bmkfifo\\b[^\\n]{0,60}\\bnc\\b',
     ),
     message: 'contains a shell payload (download-and-run, reverse shell, recursive delete)',
   },
@@ -138,7 +138,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'hijack',
     severity: 'medium',
     re: r(
-      '\\bwithout\\s+(?:asking|confirming\\s+with|confirmation\\s+from|consulting)\\s+(?:the\\s+)?user\\b|\\bskip\\s+(?:any\\s+|all\\s+|the\\s+)?(?:user\\s+)?(?:confirmation|approval|permission|consent)\\s*(?:prompts?|steps?|checks?|dialogs?|requests?)?\\b|\\bno\\s+need\\s+to\\s+(?:ask|confirm\\s+with|check\\s+with)\\s+(?:the\\s+)?user\\b|\\beven\\s+if\\s+(?:the\\s+)?(?:tests?\\s+fail|checks?\\s+fail|user\\s+(?:says\\s+no|objects|refuses|declines|disagrees))',
+      '\\bwithout\\s+(?:asking|confirming\\s+with|confirmation\\s+from|consulting)\\s+(?:the\\s+)?user\\b|\\b(?:confirmation|approval|consent)\\s+(?:is\\s+)?not\\s+(?:needed|required|necessary)\\b|\\bno\\s+(?:confirmation|approval|consent)\\s+(?:is\\s+)?(?:needed|required|necessary)\\b|\\bskip\\s+(?:any\\s+|all\\s+|the\\s+)?(?:user\\s+)?(?:confirmation|approval|permission|consent)\\s*(?:prompts?|steps?|checks?|dialogs?|requests?)?\\b|\\bno\\s+need\\s+to\\s+(?:ask|confirm\\s+with|check\\s+with)\\s+(?:the\\s+)?user\\b|\\beven\\s+if\\s+(?:the\\s+)?(?:tests?\\s+fail|checks?\\s+fail|user\\s+(?:says\\s+no|objects|refuses|declines|disagrees))',
     ),
     message: "tells the model to act without the user's confirmation",
   },
@@ -171,6 +171,16 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
       '\\bgrant\\s+all\\s+privileges\\b|\\bwith\\s+superuser\\b|\\bclusterrolebinding\\b[^.]{0,60}\\bcluster-admin\\b|\\bcluster-admin\\b[^.]{0,60}\\b(?:default|anonymous|system:unauthenticated)\\b|\\bchmod\\s+(?:u\\+s|4755)\\b|\\bnopasswd\\s*:\\s*all\\b',
     ),
     message: 'contains a privilege-escalation payload (database, Kubernetes, setuid, sudoers)',
+  },
+  {
+    id: 'instruction.trust-content',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      '\\btreat\\s+(?:any|all|the)\\s+(?:text|content|instructions?|comments?)\\s+(?:inside|in|from|within|of)\\s+[\\w\\s]{1,30}?\\s+as\\s+(?:instructions|commands|orders|coming\\s+from\\s+the\\s+user|user\\s+instructions)\\b|\\bfollow\\s+(?:any|all)\\s+instructions\\s+(?:found|contained|embedded|written)\\s+in\\b|\\bforget\\s+(?:what|everything)\\s+you\\s+(?:were|have\\s+been)\\s+told\\b|\\byour\\s+(?:only|new|real|true)\\s+goal\\s+(?:now\\s+)?is\\b',
+    ),
+    message: 'tells the model to obey content it reads or to adopt a new goal',
   },
   {
     id: 'conceal.from-user',
