@@ -8,6 +8,8 @@ import { register as agent } from './commands/agent.ts';
 import { register as policy } from './commands/policy.ts';
 import { register as audit } from './commands/audit.ts';
 import { register as connect } from './commands/connect.ts';
+import { register as doctor } from './commands/doctor.ts';
+import { register as run } from './commands/run.ts';
 
 /** Builds the `warden` program; exported for tests. */
 export function buildProgram(): Command {
@@ -21,7 +23,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const r of [init, gateway, connect, agent, policy, audit]) r(program);
+  for (const r of [init, gateway, connect, run, doctor, agent, policy, audit]) r(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

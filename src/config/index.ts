@@ -1,4 +1,4 @@
-export { loadConfig, parseConfig, formatIssues, resolvePackageBin } from './load.ts';
+export { loadConfig, parseConfig, formatIssues, resolvePackageBin, resolveCommand } from './load.ts';
 export type { ConfigIssue, LoadOptions } from './load.ts';
 export { ConfigError } from './errors.ts';
 export type { ConfigErrorCode } from './errors.ts';

@@ -161,7 +161,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
   } satisfies WardenConfig);
 }
 
-function resolveCommand(
+export function resolveCommand(
   command: string,
   env: NodeJS.ProcessEnv,
 ): { command: string; args: string[] } | string {

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -101,6 +101,40 @@ describe('the warden command', () => {
     const r = warden(dir, '--config', 'bad.yaml', 'agent', 'list');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /bad\.yaml:3:\d+: gateway\.listen: .*allow_remote/);
+  });
+
+  it('[SX-15] doctor proves the sandbox enforces every control', () => {
+    const r = warden(dir, '--json', 'doctor');
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      controls: { blocked: boolean; controlWorked: boolean }[];
+    };
+    assert.equal(report.ok, true);
+    assert.ok(report.controls.length >= 5);
+    assert.ok(report.controls.every((c) => c.blocked && c.controlWorked));
+  });
+
+  it('runs a command in a sandbox, passing its exit code through, with only the workspace visible', () => {
+    // The sandbox runs as an unprivileged uid: the workspace's parents must be searchable by it.
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'workspace', 'note.txt'), 'in the workspace\n');
+    const r = warden(
+      dir,
+      'run',
+      '--workspace',
+      join(dir, 'workspace'),
+      '--',
+      '/bin/sh',
+      '-c',
+      'cat note.txt; ls /home 2>/dev/null || echo no-home; exit 7',
+    );
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stdout, /in the workspace/);
+    assert.match(r.stdout, /no-home/);
+    const outside = warden(dir, 'run', '--', '/bin/cat', join(dir, 'k'));
+    assert.notEqual(outside.code, 0, 'a file outside the workspace must not be readable');
+    assert.ok(!outside.stdout.includes('wdn_'));
   });
 
   it('exits 2 on a usage error', () => {

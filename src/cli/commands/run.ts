@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { isAbsolute, resolve } from 'node:path';
+import { AppError } from '../../core/index.ts';
+import { readEnv, resolveCommand } from '../../config/index.ts';
+import { runSandboxed, sandboxSettingsSchema } from '../../sandbox/index.ts';
+
+class RunError extends AppError<'ERR_USAGE'> {}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+interface RunFlags {
+  workspace?: string;
+  workspaceMode: string;
+  allowHost: string[];
+  memory?: string;
+  cpus?: string;
+  pids?: string;
+}
+
+/**
+ * `warden run -- COMMAND…`: runs an agent (any program) in a disposable sandbox. Exit code,
+ * signals and the terminal pass through. The program's environment is built here from a few
+ * named variables (PATH, TERM, LANG), never inherited wholesale.
+ */
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'run a command (an agent, a script) in a disposable sandbox; exit code, signals and TTY pass through',
+    )
+    .argument('<command...>', 'the program and its arguments (put them after --)')
+    .option('--workspace <dir>', 'a directory the program may read and write, mounted at /workspace')
+    .option('--workspace-mode <mode>', 'bind (the real directory) or copy (a disposable copy)', 'bind')
+    .option(
+      '--allow-host <host>',
+      'a host the program may reach through the egress proxy (repeatable; *.example.com for subdomains)',
+      collect,
+      [],
+    )
+    .option('--memory <size>', 'memory limit, e.g. 512M')
+    .option('--cpus <n>', 'CPU limit in cores, e.g. 1 or 0.5')
+    .option('--pids <n>', 'process limit')
+    .action(async (argv: string[], o: RunFlags) => {
+      const [name, ...args] = argv;
+      if (name === undefined)
+        throw new RunError(
+          'ERR_USAGE',
+          'warden run needs a command: warden run [options] -- COMMAND [ARGS…]',
+        );
+      const path = readEnv('PATH') ?? '/usr/local/bin:/usr/bin:/bin';
+      const found = resolveCommand(name, { PATH: path });
+      if (typeof found === 'string') throw new RunError('ERR_USAGE', found);
+      if (!['bind', 'copy'].includes(o.workspaceMode))
+        throw new RunError('ERR_USAGE', '--workspace-mode is bind or copy');
+      const parsed = sandboxSettingsSchema.safeParse({
+        ...(o.workspace === undefined
+          ? { workspace: { mode: 'none' } }
+          : {
+              workspace: {
+                mode: o.workspaceMode,
+                path: isAbsolute(o.workspace) ? o.workspace : resolve(o.workspace),
+              },
+            }),
+        ...(o.allowHost.length > 0 ? { allowHosts: o.allowHost } : {}),
+        ...(o.memory === undefined ? {} : { memory: o.memory }),
+        ...(o.cpus === undefined ? {} : { cpus: Number(o.cpus) }),
+        ...(o.pids === undefined ? {} : { pids: Number(o.pids) }),
+      });
+      if (!parsed.success) {
+        throw new RunError(
+          'ERR_USAGE',
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'option'}: ${i.message}`).join('; '),
+        );
+      }
+      const env: Record<string, string> = {
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        HOME: o.workspace === undefined ? '/tmp' : '/workspace',
+      };
+      for (const k of ['TERM', 'LANG', 'COLORTERM']) {
+        const v = readEnv(k);
+        if (v !== undefined) env[k] = v;
+      }
+      const r = await runSandboxed({
+        command: found.command,
+        args,
+        env,
+        ...(o.workspace === undefined ? {} : { cwd: '/workspace' }),
+        profile: parsed.data,
+        label: `run:${name}`,
+      });
+      process.exitCode = r.code;
+    });
+}
