@@ -19,7 +19,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'conversation',
     severity: 'high',
     re: r(
-      '\\b(?:any|all|every|the\\s+last|the\\s+latest|the\\s+most\\s+recent)\\s+(?:other\\s+)?(?:api\\s+keys?|tokens?|passwords?|credentials|secrets?|private\\s+keys?)\\s+(?:that\\s+)?(?:(?:you|the\\s+user)\\s+(?:have\\s+|has\\s+)?(?:seen|found|know|see|encounter(?:ed)?|received|typed|entered|shared|provided|mentioned|pasted|gave)|(?:from|in)\\s+(?:the|this)\\s+(?:conversation|chat|context|session))',
+      '\\b(?:any|all|every|the\\s+last|the\\s+latest|the\\s+most\\s+recent)\\s+(?:other\\s+)?(?:authorization\\s+headers?|bearer\\s+tokens?|cookies|session\\s+ids?|api\\s+keys?|tokens?|passwords?|credentials|secrets?|private\\s+keys?)\\s+(?:that\\s+)?(?:(?:you|the\\s+user)\\s+(?:have\\s+|has\\s+)?(?:seen|found|know|see|encounter(?:ed)?|received|typed|entered|shared|provided|mentioned|pasted|gave|observed|saw)|(?:from|in)\\s+(?:the|this)\\s+(?:conversation|chat|context|session))',
     ),
     message: 'asks for secrets seen in the conversation',
   },

@@ -183,6 +183,36 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     message: 'tells the model to obey content it reads or to adopt a new goal',
   },
   {
+    id: 'instruction.defer-to-output',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      "\\b(?:wait\\s+for|follow|obey|execute)\\s+(?:any\\s+|the\\s+|further\\s+|new\\s+|all\\s+)*instructions?\\s+(?:in|from|returned\\s+(?:in|by))\\s+(?:its|the|this\\s+tool'?s?)\\s+(?:output|response|result)s?\\b",
+    ),
+    message: 'tells the model to take its instructions from the tool output',
+  },
+  {
+    id: 'instruction.deceive-user',
+    category: 'instruction',
+    tag: 'override',
+    severity: 'high',
+    re: r(
+      "\\btell\\s+the\\s+user\\s+(?:that\\s+)?(?:their|his|her|the)\\s+(?:account|device|computer|password|card|subscription|system)\\s+(?:has\\s+been|is|was)\\s+(?:compromised|hacked|locked|suspended|expired|infected)\\b|\\b(?:lie\\s+to|mislead|deceive|trick)\\s+the\\s+user\\b|\\bsay\\s+(?:that\\s+)?the\\s+\\w+\\s+(?:was|has\\s+been)\\s+(?:processed|completed|done|sent|paid)\\b[^.]{0,40}?\\bbut\\s+(?:do\\s+not|don't|never)\\b",
+    ),
+    message: 'tells the model to deceive the user',
+  },
+  {
+    id: 'sensitive.keystrokes',
+    category: 'sensitive',
+    tag: 'path',
+    severity: 'medium',
+    re: r(
+      '\\b(?:keystrokes?|keylog\\w*|clipboard\\s+(?:changes|contents|history)|screen\\s+recordings?|microphone\\s+(?:audio|recording))\\b',
+    ),
+    message: 'refers to capturing keystrokes, clipboard or screen',
+  },
+  {
     id: 'conceal.from-user',
     category: 'conceal',
     severity: 'high',
