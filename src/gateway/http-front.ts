@@ -191,7 +191,7 @@ export class HttpFront {
 
   async #post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
     const ct = req.headers['content-type'] ?? '';
-    if (!/^application\/json\b/i.test(ct)) {
+    if (!/^application\/json\s*(;|$)/i.test(ct)) {
       return sendJson(
         res,
         415,

@@ -198,13 +198,34 @@ export class UpstreamConnection {
   }
 
   #onMessage(m: Record<string, unknown>): void {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      this.#logger.warn('dropped an upstream message that is not a JSON-RPC object', { server: this.server });
+      return;
+    }
     const method = m.method;
     const params = m.params as Record<string, unknown> | undefined;
     if (typeof method === 'string') {
-      if ('id' in m && (typeof m.id === 'string' || typeof m.id === 'number')) {
-        void this.#answer(m.id, method, params);
-      } else {
-        this.#handlers.onNotification(method, params);
+      // A hostile upstream's notifications and requests get the same depth bound as responses:
+      // they are relayed to the client, and serializing them must not overflow the stack.
+      if (nestedDeeperThan(m, MAX_UPSTREAM_DEPTH)) {
+        this.#logger.warn('dropped an upstream message nested too deeply', {
+          server: this.server,
+          method: method.slice(0, 60),
+        });
+        return;
+      }
+      try {
+        if ('id' in m && (typeof m.id === 'string' || typeof m.id === 'number')) {
+          void this.#answer(m.id, method, params);
+        } else {
+          this.#handlers.onNotification(method, params);
+        }
+      } catch (e) {
+        // One bad message must not take the transport (and the gateway) down with it.
+        this.#logger.warn('failed to relay an upstream message', {
+          server: this.server,
+          error: (e as Error).message,
+        });
       }
       return;
     }

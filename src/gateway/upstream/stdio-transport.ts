@@ -49,7 +49,11 @@ export class LaunchedStdioTransport implements Transport {
         this.onerror?.(new Error('upstream wrote a line that is not JSON'));
         continue;
       }
-      this.onmessage?.(msg as JSONRPCMessage);
+      try {
+        this.onmessage?.(msg as JSONRPCMessage);
+      } catch (e) {
+        this.onerror?.(e as Error);
+      }
     }
     if (this.#buf.length > this.#maxLineBytes) {
       this.onerror?.(new Error(`upstream line exceeded ${this.#maxLineBytes} bytes without a newline`));
