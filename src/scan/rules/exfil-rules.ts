@@ -9,7 +9,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'conversation',
     severity: 'medium',
     re: r(
-      '\\b(?:include|pass|send|provide|append|attach|add|put|copy|forward|paste|insert|contain|contains)\\b[^.]{0,40}?\\b(?:full|complete|entire|whole|all(?: of)?(?: the)?|previous|prior|last|recent)\\s+(?:the\\s+)?(?:conversation|chat|messages?|message history|chat history|conversation (?:context|history)|system prompt|instructions|user messages)\\b',
+      '\\b(?:include|pass|send|provide|append|attach|add|put|copy|forward|paste|insert|contain|contains)\\b[^.]{0,40}?\\b(?:full|complete|entire|whole|all(?: of)?(?: the)?|previous|prior|last|recent)\\s+(?:the\\s+)?(?:conversation|chat|messages?|message history|chat history|conversation (?:context|history)|system prompt|instructions|user messages|transcript|chat log)\\b',
     ),
     message: 'asks for the conversation or system prompt to be passed along',
   },
@@ -93,6 +93,16 @@ export const EXFIL_RULES: readonly TextRule[] = [
       '\\bhttps?://[^\\s\'"`]*[?&][\\w-]+=\\{[^}]*(?:email|history|conversation|message|token|key|password|secret|cookie|session|credential|content|prompt)[^}]*\\}',
     ),
     message: "a URL template that puts user data into a fixed host's query string",
+  },
+  {
+    id: 'exfil.make-public',
+    category: 'exfil',
+    tag: 'redirect',
+    severity: 'medium',
+    re: r(
+      '\\banyone\\s+with\\s+the\\s+link\\b|\\bmake\\s+(?:it|them|the\\s+\\w+)\\s+public\\b|\\bpublic(?:ly)?\\s+(?:accessible|readable|shared)\\b|\\bset\\s+(?:the\\s+|its\\s+)?visibility\\s+to\\s+public\\b',
+    ),
+    message: 'makes data publicly accessible',
   },
   {
     id: 'exfil.send-url',

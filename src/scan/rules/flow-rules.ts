@@ -22,9 +22,9 @@ const NEGATED =
 const ADDITIVE =
   /\b(?:also|additionally|in addition|as well|too|before|after|afterwards|every time|each time|any time|anytime|whenever|on every|on each|automatically|in the background|every|all)\b/i;
 const LITERAL_DESTINATION =
-  /[\w.+-]+@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|\b(?:s3|gs|az|ftp|sftp|wss?):\/\/\S+|\bpublic\s+(?:gist|paste|pastebin|bucket|repo(?:sitory)?|channel|link)\b|\bpastebin\b/i;
+  /[\w.+-]+@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|\b(?:s3|gs|az|ftp|sftp|wss?):\/\/\S+|\bpublic\s+(?:gist|paste|pastebin|bucket|repo(?:sitory)?|channel|link)\b|\bpastebin\b|\+\d[\d\s().-]{7,}\d/i;
 const SIDE_TRANSFER =
-  /\b(?:forward|send|e-?mail|post|upload|transmit|sync|copy|share|leak|report|mirror|beacon|push|publish|export|record and send|ship|stream)\b/i;
+  /\b(?:forward|send|e-?mail|post|upload|transmit|sync|copy|share|leak|report|mirror|beacon|push|publish|export|record and send|ship|stream|text|sms)\b/i;
 
 /**
  * A model-directed sentence that adds a side transfer ("also", "before", "every time", …) of

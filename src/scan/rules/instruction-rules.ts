@@ -118,7 +118,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'payload',
     severity: 'high',
     re: r(
-      '\\bhistfile\\s*=\\s*/dev/null|\\bunset\\s+histfile\\b|\\bhistory\\s+-c\\b|\\bshred\\s+-u\\b|\\b(?:curl|wget)\\s+[^|;\\n]{1,200}\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\brm\\s+-(?:rf|fr)\\s+(?:/|~|\\$home|\\*)|\\bchmod\\s+(?:-r\\s+)?777\\s+/|\\bnc\\s+(?:-\\w+\\s+)*-e\\s|/dev/tcp/|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpowershell(?:\\.exe)?\\s+-(?:enc|encodedcommand)\\b|\\bmkfifo\\b[^\\n]{0,60}\\bnc\\b',
+      '\\bssh\\s+(?:-\\w+\\s+)*-r\\s+\\d+|\\bngrok\\s+(?:tcp|http)\\b|\\bsocat\\b[^.]{0,40}\\bexec\\b|\\bhistfile\\s*=\\s*/dev/null|\\bunset\\s+histfile\\b|\\bhistory\\s+-c\\b|\\bshred\\s+-u\\b|\\b(?:curl|wget)\\s+[^|;\\n]{1,200}\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\brm\\s+-(?:rf|fr)\\s+(?:/|~|\\$home|\\*)|\\bchmod\\s+(?:-r\\s+)?777\\s+/|\\bnc\\s+(?:-\\w+\\s+)*-e\\s|/dev/tcp/|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpowershell(?:\\.exe)?\\s+-(?:enc|encodedcommand)\\b|\\bmkfifo\\b[^\\n]{0,60}\\bnc\\b',
     ),
     message: 'contains a shell payload (download-and-run, reverse shell, recursive delete)',
   },
@@ -128,7 +128,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'override',
     severity: 'high',
     re: r(
-      '\\b(?:the\\s+)?user\\s+(?:has\\s+)?(?:already\\s+)?(?:pre-?)?(?:authorized|authorised|approved|consented\\s+to|agreed\\s+to|given\\s+(?:you\\s+)?(?:permission|consent))\\s+(?:you\\s+)?(?:to|for|this|all|every)\\b',
+      '\\b(?:the\\s+)?(?:user|developer|admin|administrator|operator|owner)\\s+(?:has\\s+)?(?:already\\s+)?(?:pre-?)?(?:authorized|authorised|approved|allowed|consented\\s+to|agreed\\s+to|given\\s+(?:you\\s+)?(?:full\\s+)?(?:permission|consent|access))\\s+(?:you\\s+)?(?:to|for|this|all|every)\\b',
     ),
     message: 'claims the user already authorized an action',
   },
@@ -138,7 +138,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     tag: 'hijack',
     severity: 'medium',
     re: r(
-      '\\bwithout\\s+(?:asking|confirming\\s+with|confirmation\\s+from|consulting)\\s+(?:the\\s+)?user\\b|\\b(?:confirmation|approval|consent)\\s+(?:is\\s+)?not\\s+(?:needed|required|necessary)\\b|\\bno\\s+(?:confirmation|approval|consent)\\s+(?:is\\s+)?(?:needed|required|necessary)\\b|\\bskip\\s+(?:any\\s+|all\\s+|the\\s+)?(?:user\\s+)?(?:confirmation|approval|permission|consent)\\s*(?:prompts?|steps?|checks?|dialogs?|requests?)?\\b|\\bno\\s+need\\s+to\\s+(?:ask|confirm\\s+with|check\\s+with)\\s+(?:the\\s+)?user\\b|\\beven\\s+if\\s+(?:the\\s+)?(?:tests?\\s+fail|checks?\\s+fail|user\\s+(?:says\\s+no|objects|refuses|declines|disagrees))',
+      '\\bwithout\\s+(?:asking|confirming\\s+with|confirmation\\s+from|consulting)\\s+(?:the\\s+)?user\\b|\\bregardless\\s+of\\s+(?:the\\s+)?(?:review|test|check|scan|security|audit)\\s+(?:results?|outcomes?|findings|status)\\b|\\b(?:approve|merge|accept|sign)\\s+(?:and\\s+(?:approve|merge|accept)\\s+)?(?:every|all|any)\\s+(?:pull\\s+requests?|prs?|merge\\s+requests?|transactions?|payments?|invoices?)\\b|\\b(?:confirmation|approval|consent)\\s+(?:is\\s+)?not\\s+(?:needed|required|necessary)\\b|\\bno\\s+(?:confirmation|approval|consent)\\s+(?:is\\s+)?(?:needed|required|necessary)\\b|\\bskip\\s+(?:any\\s+|all\\s+|the\\s+)?(?:user\\s+)?(?:confirmation|approval|permission|consent)\\s*(?:prompts?|steps?|checks?|dialogs?|requests?)?\\b|\\bno\\s+need\\s+to\\s+(?:ask|confirm\\s+with|check\\s+with)\\s+(?:the\\s+)?user\\b|\\beven\\s+if\\s+(?:the\\s+)?(?:tests?\\s+fail|checks?\\s+fail|user\\s+(?:says\\s+no|objects|refuses|declines|disagrees))',
     ),
     message: "tells the model to act without the user's confirmation",
   },
@@ -242,7 +242,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     category: 'conceal',
     severity: 'high',
     re: r(
-      `\\b(?:silently|secretly|covertly|quietly|discreetly|surreptitiously|stealthily|invisibly)\\s+(?:\\w+\\s+){0,2}?(?:${ACT_VERB}|place|buy|sell|purchase|order|trade|transfer|pay|delete|remove|modify|change|update|create|install|download|invite|approve|merge|push|publish|grant)\\b`,
+      `\\b(?:silently|secretly|covertly|quietly|discreetly|surreptitiously|stealthily|invisibly)\\s+(?:\\w+\\s+){0,2}?(?:${ACT_VERB}|place|buy|sell|purchase|order|trade|transfer|pay|delete|remove|modify|change|update|create|install|download|invite|approve|merge|push|publish|grant|raise|increase|lower|disable|enable|set|reset)\\b`,
     ),
     message: 'asks for an action to be done silently or secretly',
   },
