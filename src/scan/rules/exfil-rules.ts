@@ -39,7 +39,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'url',
     severity: 'high',
     re: r(
-      "\\bhttps?://[^\\s'\"`]+[?&][\\w-]+=(?=[\\s'\"`<{$]|$)[^.]{0,40}?\\b(?:followed\\s+by|append(?:ed|ing)?|with|plus|containing|filled\\s+with|set\\s+to)\\b[^.]{0,30}?\\b(?:user'?s?|conversation|messages?|contents?|data|results?|history|query|keys?|tokens?|passwords?|secrets?|credentials|url|urls|links?|original)\\b",
+      "\\bhttps?://[^\\s'\"`]+[?&][\\w-]{1,64}=(?=[\\s'\"`<{$]|$)[^.]{0,40}?\\b(?:followed\\s+by|append(?:ed|ing)?|with|plus|containing|filled\\s+with|set\\s+to)\\b[^.]{0,30}?\\b(?:user'?s?|conversation|messages?|contents?|data|results?|history|query|keys?|tokens?|passwords?|secrets?|credentials|url|urls|links?|original)\\b",
     ),
     message: 'builds a URL that carries user data to a fixed host',
   },
@@ -49,7 +49,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'redirect',
     severity: 'medium',
     re: r(
-      '\\b(?:set|change|replace|override|force|switch)\\s+(?:the\\s+)?[`\'"]?[\\w.-]+[`\'"]?\\s+(?:argument|parameter|param|field)\\s+to\\s+[`\'"]?[\\w@+.:/-]{3,}',
+      '\\b(?:set|change|replace|override|force|switch)\\s+(?:the\\s+)?[`\'"]?[\\w.-]{1,64}[`\'"]?\\s+(?:argument|parameter|param|field)\\s+to\\s+[`\'"]?[\\w@+.:/-]{3,}',
     ),
     message: 'forces an argument of a call to a fixed value',
   },
@@ -90,7 +90,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'url',
     severity: 'high',
     re: r(
-      '\\bhttps?://[^\\s\'"`]*[?&][\\w-]+=\\{[^}]*(?:email|history|conversation|message|token|key|password|secret|cookie|session|credential|content|prompt)[^}]*\\}',
+      '\\bhttps?://[^\\s\'"`]*[?&][\\w-]{1,64}=\\{[^}]*(?:email|history|conversation|message|token|key|password|secret|cookie|session|credential|content|prompt)[^}]*\\}',
     ),
     message: "a URL template that puts user data into a fixed host's query string",
   },
@@ -120,7 +120,7 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'email',
     severity: 'medium',
     re: r(
-      '\\b(?:bcc|cc|forward|send|copy|redirect|relay|route|email|e-mail|mail)\\b[^.\\n]{0,80}?\\b[\\w.+-]+@[\\w-]+\\.[\\w.-]*[a-z]',
+      '\\b(?:bcc|cc|forward|send|copy|redirect|relay|route|email|e-mail|mail)\\b[^.\\n]{0,80}?\\b(?<![\\w.+-])[\\w.+-]{1,64}@[\\w-]{1,64}\\.[\\w.-]*[a-z]',
     ),
     message: 'routes messages to a fixed address',
   },
@@ -130,8 +130,8 @@ export const EXFIL_RULES: readonly TextRule[] = [
     tag: 'redirect',
     severity: 'high',
     re: r(
-      '\\b(?:always|also|additionally|secretly|silently)\\s+(?:\\w+\\s+){0,2}?(?:bcc|cc|forward|send|post|copy|upload|invite|add|include)\\b[^.\\n]{0,80}?(?:https?://|[\\w.+-]+@[\\w-]+\\.|\\+?\\d[\\d -]{7,}\\d)' +
-        '|\\b(?:an?\\s+)?(?:identical\\s+|exact\\s+)?copy\\s+of\\s+(?:the\\s+|all\\s+|every\\s+)?\\w+[^.\\n]{0,60}?\\bto\\s+(?:https?://|[\\w.+-]+@[\\w-]+\\.)',
+      '\\b(?:always|also|additionally|secretly|silently)\\s+(?:\\w+\\s+){0,2}?(?:bcc|cc|forward|send|post|copy|upload|invite|add|include)\\b[^.\\n]{0,80}?(?:https?://|(?<![\\w.+-])[\\w.+-]{1,64}@[\\w-]{1,64}\\.|\\+?\\d[\\d -]{7,}\\d)' +
+        '|\\b(?:an?\\s+)?(?:identical\\s+|exact\\s+)?copy\\s+of\\s+(?:the\\s+|all\\s+|every\\s+)?\\w+[^.\\n]{0,60}?\\bto\\s+(?:https?://|(?<![\\w.+-])[\\w.+-]{1,64}@[\\w-]{1,64}\\.)',
     ),
     message: 'sends an additional copy of data to a fixed destination',
   },

@@ -15,14 +15,14 @@ const TRANSFER =
 const DIRECTED =
   /\b(?:you|your|the (?:assistant|model|agent|ai|llm)|always|whenever|every time|each time|also|first|then|automatically|immediately|afterwards|after (?:that|each|every)|before (?:that|each|every|any)|(?:if|when|whenever) (?:the )?user|if any)\b|^\s*(?:please\s+)?(?:provide|supply|give|paste|share|enter|type|submit|attach|run|execute|call|invoke|use|read|save|send|forward|email|post|upload|store|write|add|append|include|insert|put|print|output|log|copy|share|collect|look up|grab|extract)\b/i;
 const DESTINATION =
-  /[\w.+-]+@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|(?:^|\s)[`'"]?(?:~|\/)[\w.~-]+\/[\w./~-]*|\b[a-z]+_[a-z_]+\b|\b(?:to|in|into|as)\s+(?:the\s+|a\s+|your\s+)?(?:\w+\s+){0,2}?(?:parameter|param|argument|field|ticket|channel|note|description|file|issue|comment|message|reply|response|answer|output|log|page|form|site|website)\b|\bon\s+(?:the\s+|a\s+)?(?:\w+\s+)?(?:page|form|site|website)\b/i;
+  /(?<![\w.+-])[\w.+-]{1,64}@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|(?:^|\s)[`'"]?(?:~|\/)[\w.~-]+\/[\w./~-]*|\b[a-z]+_[a-z_]+\b|\b(?:to|in|into|as)\s+(?:the\s+|a\s+|your\s+)?(?:\w+\s+){0,2}?(?:parameter|param|argument|field|ticket|channel|note|description|file|issue|comment|message|reply|response|answer|output|log|page|form|site|website)\b|\bon\s+(?:the\s+|a\s+)?(?:\w+\s+)?(?:page|form|site|website)\b/i;
 const NEGATED =
   /\b(?:never|do not|don't|dont|must not|should not|shouldn't|cannot|can't|won't|will not|is not|are not|isn't|aren't|not be|without|no)\b/i;
 
 const ADDITIVE =
   /\b(?:also|additionally|in addition|as well|too|before|after|afterwards|every time|each time|any time|anytime|whenever|on every|on each|automatically|in the background|every|all)\b/i;
 const LITERAL_DESTINATION =
-  /[\w.+-]+@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|\b(?:s3|gs|az|ftp|sftp|wss?):\/\/\S+|\bpublic\s+(?:gist|paste|pastebin|bucket|repo(?:sitory)?|channel|link)\b|\bpastebin\b|\+\d[\d\s().-]{7,}\d/i;
+  /(?<![\w.+-])[\w.+-]{1,64}@[\w-]+\.[a-z]{2,}|https?:\/\/\S+|\b(?:s3|gs|az|ftp|sftp|wss?):\/\/\S+|\bpublic\s+(?:gist|paste|pastebin|bucket|repo(?:sitory)?|channel|link)\b|\bpastebin\b|\+\d[\d\s().-]{7,}\d/i;
 const SIDE_TRANSFER =
   /\b(?:forward|send|e-?mail|post|upload|transmit|sync|copy|share|leak|report|mirror|beacon|push|publish|export|record and send|ship|stream|text|sms)\b/i;
 

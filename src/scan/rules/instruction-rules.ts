@@ -306,7 +306,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     category: 'shadow',
     severity: 'medium',
     re: r(
-      '\\b[`\'"]?[\\w.-]+[`\'"]?\\s+(?:tool|function)\\s+is\\s+(?:deprecated|broken|disabled|unsafe|compromised|no\\s+longer\\s+(?:available|supported|safe))\\b[^.;]{0,80}?[.;]?\\s*use\\s+this\\b|\\buse\\s+this\\s+(?:tool\\s+)?instead\\s+of\\s+(?:the\\s+)?[`\'"]?[\\w.-]+|\\b(?:supersedes|replaces|overrides)\\s+(?:the\\s+)?[\\w.-]+\\s+(?:server|tool)\\b|\\broute\\s+(?:every|all|each)\\s+[\\w\\s]{0,40}?(?:requests?|calls?)\\s+through\\s+this\\s+(?:tool|server)\\b',
+      '\\b[`\'"]?[\\w.-]{1,64}[`\'"]?\\s+(?:tool|function)\\s+is\\s+(?:deprecated|broken|disabled|unsafe|compromised|no\\s+longer\\s+(?:available|supported|safe))\\b[^.;]{0,80}?[.;]?\\s*use\\s+this\\b|\\buse\\s+this\\s+(?:tool\\s+)?instead\\s+of\\s+(?:the\\s+)?[`\'"]?[\\w.-]{1,64}|\\b(?:supersedes|replaces|overrides)\\s+(?:the\\s+)?[\\w.-]{1,64}\\s+(?:server|tool)\\b|\\broute\\s+(?:every|all|each)\\s+[\\w\\s]{0,40}?(?:requests?|calls?)\\s+through\\s+this\\s+(?:tool|server)\\b',
     ),
     message: 'claims another tool is deprecated or unsafe and should be replaced by this one',
   },
@@ -317,7 +317,7 @@ export const INSTRUCTION_RULES: readonly TextRule[] = [
     severity: 'low',
     re: r(
       '\\bbefore\\s+(?:using|calling|invoking|executing|running|you\\s+(?:use|call|run)|responding|answering|proceeding)\\b[^.]{0,80}?\\b(?:read|call|called|invoke|invoked|run|execute|fetch|send|include|pass|provide|retrieve|collect|gather|upload|copy|back up|access|open|cat|list)\\b' +
-        '|\\b(?:always|first)\\s+(?:call|invoke|run|use)\\s+(?:the\\s+)?[`\'"]?[\\w-]+[`\'"]?\\s+(?:tool\\s+|function\\s+)?first\\b',
+        '|\\b(?:always|first)\\s+(?:call|invoke|run|use)\\s+(?:the\\s+)?[`\'"]?[\\w-]{1,64}[`\'"]?\\s+(?:tool\\s+|function\\s+)?first\\b',
     ),
     message: 'sets a precondition the model must perform first',
   },

@@ -7,7 +7,7 @@ const PREFIX =
 const READ_VERBS =
   'read|cat|open|load|include|send|pass|upload|attach|copy|provide|extract|grab|collect|print|dump|output|return|exfiltrate|back up|backup|move|paste|zip|archive|encode';
 const WRITE_VERBS = 'put|place|insert|write|fill|add|append|modify|edit';
-const TARGET = `[\`'"(]?(?:~|\\$home|%userprofile%)?(?:/[\\w.-]+){0,4}/?(?:${SENSITIVE_PATH_AFTER_SPACE})`;
+const TARGET = `[\`'"(]?(?:~|\\$home|%userprofile%)?(?:/[\\w.-]{1,64}){0,4}/?(?:${SENSITIVE_PATH_AFTER_SPACE})`;
 /** Files whose modification gives persistence or privilege (writing to them is the attack). */
 const PERSISTENCE_PATH =
   '/etc/(?:crontab|cron\\.d|sudoers|hosts|passwd|shadow)\\b|\\.(?:bashrc|zshrc|profile|bash_profile)\\b|\\bauthorized_keys\\b|\\.git/hooks\\b|\\blaunchagents\\b|\\bcrontab\\b';

@@ -19,11 +19,11 @@ export const ACT_VERB =
 /** Sensitive paths; `b` is the left boundary used before dot-files (empty after a consumed space). */
 function sensitivePath(b: string): string {
   return (
-    '(?:~|\\$home|%userprofile%|/home/[\\w.-]+|/root|/users/[\\w.-]+)?/?\\.ssh\\b(?:/[\\w.-]+)?' +
+    '(?:~|\\$home|%userprofile%|/home/[\\w.-]{1,64}|/root|/users/[\\w.-]{1,64})?/?\\.ssh\\b(?:/[\\w.-]{1,64})?' +
     '|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b(?:\\.pub)?' +
     '|\\.aws/(?:credentials|config)\\b|\\.azure/|\\.config/gcloud\\b|application_default_credentials' +
     `|\\.kube/config\\b|\\.docker/config\\.json|${b}\\.(?:npmrc|pypirc|netrc|git-credentials|gitconfig|pgpass|gnupg|bash_history|zsh_history|my\\.cnf)\\b` +
-    `|/etc/(?:passwd|shadow|sudoers|crontab|hosts|cron\\.d)\\b|${b}\\.(?:bashrc|zshrc|profile|bash_profile)\\b|\\blaunchagents\\b|\\.git/hooks\\b|${b}\\.env(?:\\.[\\w-]+)?(?=$|[\\s\`'",.;:)])` +
+    `|/etc/(?:passwd|shadow|sudoers|crontab|hosts|cron\\.d)\\b|${b}\\.(?:bashrc|zshrc|profile|bash_profile)\\b|\\blaunchagents\\b|\\.git/hooks\\b|${b}\\.env(?:\\.[\\w-]{1,64})?(?=$|[\\s\`'",.;:)])` +
     `|\\bmcp\\.json\\b|claude_desktop_config\\.json|${b}\\.cursor/|${b}\\.claude/` +
     '|\\blogin data\\b|\\bcookies\\.sqlite\\b|\\bkey4\\.db\\b|\\blogins\\.json\\b|\\bkeychains?\\b|\\bwallet\\.dat\\b' +
     '|\\bauthorized_keys\\b|\\bknown_hosts\\b|\\bcredentials\\.json\\b'

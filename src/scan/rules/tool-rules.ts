@@ -121,12 +121,12 @@ const FILL_VERBS =
 
 const FILL_PREFILTER = new RegExp(`\\b${FILL_VERBS}\\b`, 'i');
 const FILL_RE = new RegExp(
-  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:(?:its|the|their|this|that|file'?s?|whole|entire|full|all|any)\\s+(?:[\\w-]+\\s+){0,4}?(?:contents?|text|data|output|results?|history|values?|file|conversation|messages|tokens?|keys?|secrets?|passwords?|credentials|response|reply|body)\\b[^.]{0,40}?|(?:them|these|those)\\s+(?:all\\s+)?)\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]+)[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
+  `\\b${FILL_VERBS}\\b[^.]{0,60}?\\b(?:(?:its|the|their|this|that|file'?s?|whole|entire|full|all|any)\\s+(?:[\\w-]{1,64}\\s+){0,4}?(?:contents?|text|data|output|results?|history|values?|file|conversation|messages|tokens?|keys?|secrets?|passwords?|credentials|response|reply|body)\\b[^.]{0,40}?|(?:them|these|those)\\s+(?:all\\s+)?)\\b(?:as|in|into|inside|within|to|via|under)\\s+(?:the\\s+)?[\`'"]?([\\w-]{1,64})[\`'"]?(\\s+(?:field|parameter|param|argument|arg)\\b)?`,
   'gi',
 );
 
 const FILL_PASSIVE_RE =
-  /\b(?:value|values|contents?)\s+of\s+[^.]{0,60}?\b(?:passed|included|put|placed|sent|supplied|provided)\s+(?:as|in|into|via)\s+(?:the\s+)?[`'"]?([\w-]+)[`'"]?(\s+(?:field|parameter|param|argument|arg)\b)?/gi;
+  /\b(?:value|values|contents?)\s+of\s+[^.]{0,60}?\b(?:passed|included|put|placed|sent|supplied|provided)\s+(?:as|in|into|via)\s+(?:the\s+)?[`'"]?([\w-]{1,64})[`'"]?(\s+(?:field|parameter|param|argument|arg)\b)?/gi;
 
 /** "read X and pass its content as 'sidenote'": text that tells the model what to put in a parameter. */
 export function fillParameterFindings(texts: readonly Field[], params: readonly string[], emit: Emit): void {
@@ -187,7 +187,7 @@ export function shadowFindings(
       )
     : null;
   const redefine =
-    /\bwhen(?:ever)?\s+(?:you\s+)?(?:call|calling|use|using|invoke|invoking|run|running|send|sending)\s+(?:the\s+|any\s+|a\s+)?[`'"]?([\w.-]+)[`'"]?\s*(?:tool|function)?\b[^.]{0,120}?\b(?:always|must|make sure|ensure|instead|also|change|replace|add|set|include)\b/i;
+    /\bwhen(?:ever)?\s+(?:you\s+)?(?:call|calling|use|using|invoke|invoking|run|running|send|sending)\s+(?:the\s+|any\s+|a\s+)?[`'"]?([\w.-]{1,64})[`'"]?\s*(?:tool|function)?\b[^.]{0,120}?\b(?:always|must|make sure|ensure|instead|also|change|replace|add|set|include)\b/i;
   let mentioned = false;
   for (const f of texts) {
     const t = normalizeForMatch(f.text);

@@ -476,3 +476,18 @@ describe('scanTool: secret data flow in one sentence', () => {
     }
   });
 });
+
+describe('scanTool: adversarial input shapes (ReDoS guard)', () => {
+  it('[TP-5] finishes on long degenerate strings within the test runner timeout', () => {
+    for (const s of [
+      'x'.repeat(300_000),
+      'a.'.repeat(40_000),
+      'a@'.repeat(40_000),
+      '/a'.repeat(40_000),
+      'a_'.repeat(40_000),
+    ]) {
+      const r = scanTool({ name: 'x', description: s });
+      assert.ok(['clean', 'suspicious', 'malicious'].includes(r.verdict));
+    }
+  });
+});
