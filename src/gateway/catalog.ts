@@ -1,4 +1,4 @@
-import { nameSkeleton, validateToolName } from '../scan/index.ts';
+import { collisionKeys, validateToolName } from '../scan/index.ts';
 import type { Logger } from '../core/index.ts';
 
 /** A tool, prompt or resource as an agent sees it through the gateway. */
@@ -45,15 +45,16 @@ export function exposeNamed(
         rejected.push({ server, name, reason: valid.message });
         continue;
       }
-      const skeleton = nameSkeleton(full);
-      const other = bySkeleton.get(skeleton);
+      // Both keys: the case-folded skeleton and the case-preserving visual one (paypaI ~ paypal).
+      const keys = collisionKeys(full).map((k, i) => `${i}\u0000${k}`);
+      const other = keys.map((k) => bySkeleton.get(k)).find((o) => o !== undefined);
       if (other !== undefined) {
         const why =
           other === full ? 'exact' : other.toLowerCase() === full.toLowerCase() ? 'case' : 'confusable';
         rejected.push({ server, name, reason: `${kind} name ${full} collides with ${other} (${why})` });
         continue;
       }
-      bySkeleton.set(skeleton, full);
+      for (const k of keys) bySkeleton.set(k, full);
       exposed.push({ exposed: full, server, name, def: { ...item, name: full } });
     }
   }
