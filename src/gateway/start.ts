@@ -11,6 +11,7 @@ import { AgentRegistry, createAuthenticator, identityMigrations } from '../ident
 import type { Launcher } from '../sandbox/index.ts';
 import { PlainLauncher } from '../sandbox/index.ts';
 import { HttpFront } from './http-front.ts';
+import { closeUpstreamPools } from './upstream/http-transport.ts';
 import type { GatewayServices } from './services.ts';
 
 export interface StartOptions {
@@ -117,6 +118,7 @@ export async function startGateway(
       async close() {
         stopWatch?.();
         await front.close();
+        await closeUpstreamPools();
         await a.append({ kind: 'gateway.stopped' }).catch(() => {});
         await a.close();
         await store.close();

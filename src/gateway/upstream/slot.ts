@@ -1,4 +1,3 @@
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerConfig } from '../../config/index.ts';
 import type { Clock, Logger } from '../../core/index.ts';
@@ -7,6 +6,7 @@ import { GatewayError } from '../errors.ts';
 import { UpstreamConnection } from './connection.ts';
 import type { UpstreamHandlers } from './connection.ts';
 import { LaunchedStdioTransport } from './stdio-transport.ts';
+import { UndiciHttpTransport } from './http-transport.ts';
 
 export interface SlotDeps {
   readonly launcher: Launcher;
@@ -110,9 +110,7 @@ export class UpstreamSlot {
   async #transport(): Promise<Transport> {
     const c = this.config;
     if (c.kind === 'remote') {
-      return new StreamableHTTPClientTransport(new URL(c.url), {
-        requestInit: { headers: { ...c.headers } },
-      });
+      return new UndiciHttpTransport(new URL(c.url), c.headers);
     }
     const proc = await this.#deps.launcher.launch({
       command: c.command,
