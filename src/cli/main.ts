@@ -10,6 +10,7 @@ import { register as audit } from './commands/audit.ts';
 import { register as connect } from './commands/connect.ts';
 import { register as doctor } from './commands/doctor.ts';
 import { register as run } from './commands/run.ts';
+import { register as inspect } from './commands/inspect.ts';
 
 /** Builds the `warden` program; exported for tests. */
 export function buildProgram(): Command {
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const r of [init, gateway, connect, run, doctor, agent, policy, audit]) r(program);
+  for (const r of [init, gateway, connect, run, doctor, agent, policy, audit, inspect]) r(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
