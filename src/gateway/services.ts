@@ -4,6 +4,7 @@ import type { Launcher } from '../sandbox/index.ts';
 import type { Authenticator } from '../identity/index.ts';
 import type { PolicyEngine } from '../policy/index.ts';
 import type { AuditLog } from '../audit/index.ts';
+import type { WardenMetrics } from '../monitor/index.ts';
 
 /** Everything the gateway needs, injected by the process root (cli) or by tests. */
 export interface GatewayServices {
@@ -15,4 +16,6 @@ export interface GatewayServices {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly version: string;
+  /** Prometheus metrics served at /metrics (to agents with the `metrics` role). */
+  readonly metrics: WardenMetrics;
 }

@@ -11,6 +11,7 @@ import { AgentRegistry, createAuthenticator, identityMigrations } from '../ident
 import type { Launcher } from '../sandbox/index.ts';
 import { PlainLauncher } from '../sandbox/index.ts';
 import { HttpFront } from './http-front.ts';
+import { METRICS_CONTENT_TYPE, WardenMetrics } from '../monitor/index.ts';
 import { closeUpstreamPools } from './upstream/http-transport.ts';
 import type { GatewayServices } from './services.ts';
 
@@ -87,6 +88,7 @@ export async function startGateway(
       logger,
       clock,
       version: wardenVersion(),
+      metrics: new WardenMetrics(),
     };
     if (options.watchPolicies !== false) {
       const a = audit;
@@ -101,6 +103,17 @@ export async function startGateway(
       });
     }
     const front = new HttpFront(services);
+    // Prometheus scrape endpoint: authenticated like every route, and only for agents with the
+    // `metrics` role (the series name servers and tools).
+    front.routes.set('/metrics', (_req, res, principal) => {
+      if (principal === undefined || !principal.roles.includes('metrics')) {
+        res
+          .writeHead(403, { 'Content-Type': 'text/plain' })
+          .end('Forbidden: /metrics needs an agent with the metrics role\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE }).end(services.metrics.render());
+    });
     const { url, port } = await front.listen();
     await audit.append({
       kind: 'gateway.started',

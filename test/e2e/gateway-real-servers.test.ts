@@ -170,6 +170,23 @@ describe('gateway end to end with real npm MCP servers and the official SDK clie
     }
   });
 
+  it('serves Prometheus metrics only to an agent with the metrics role', async () => {
+    const scraper = await t.agent('scraper', ['metrics']);
+    const ok = await fetch(new URL('/metrics', t.gw.url), {
+      headers: { authorization: `Bearer ${scraper}` },
+    });
+    assert.equal(ok.status, 200);
+    const text = await ok.text();
+    assert.match(text, /warden_tool_calls_total\{[^}]*decision="allow"[^}]*\} \d+/);
+    assert.match(text, /warden_tool_calls_total\{[^}]*decision="deny"[^}]*\} \d+/);
+    const other = await fetch(new URL('/metrics', t.gw.url), {
+      headers: { authorization: `Bearer ${readerKey}` },
+    });
+    assert.equal(other.status, 403);
+    const anonymous = await fetch(new URL('/metrics', t.gw.url));
+    assert.equal(anonymous.status, 401);
+  });
+
   it('[SE-8] refuses requests without a valid bearer credential', async () => {
     const res = await fetch(t.gw.url, {
       method: 'POST',

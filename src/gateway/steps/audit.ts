@@ -65,6 +65,20 @@ export function auditCompleted(ctx: CallContext, failure: RpcErrorReply | undefi
     ctx.outcome = 'error';
   }
   const resultBytes = ctx.result === undefined ? undefined : JSON.stringify(ctx.result).length;
+  const durationMs = Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000;
+  const outcome = ctx.outcome ?? (failure === undefined ? 'ok' : 'error');
+  services.metrics.recordCall(
+    {
+      time: services.clock.now(),
+      agent: session.principal.agentName,
+      method: ctx.method,
+      ...(ctx.target === undefined ? {} : { server: ctx.target.server, tool: ctx.target.name }),
+      decision: ctx.decision?.effect ?? 'deny',
+      outcome,
+      durationMs,
+    },
+    ctx.errorCode,
+  );
   services.audit
     .append({
       kind: ctx.decidedSeq === undefined ? 'mcp.rejected' : 'mcp.completed',
@@ -73,9 +87,9 @@ export function auditCompleted(ctx: CallContext, failure: RpcErrorReply | undefi
       method: ctx.method,
       server: ctx.target?.server,
       tool: ctx.target?.name,
-      outcome: ctx.outcome ?? (failure === undefined ? 'ok' : 'error'),
+      outcome,
       ...(ctx.errorCode === undefined ? {} : { errorCode: ctx.errorCode }),
-      durationMs: Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000,
+      durationMs,
       ...(resultBytes === undefined ? {} : { resultBytes }),
       data: {
         ...(ctx.decidedSeq === undefined ? {} : { decidedSeq: ctx.decidedSeq }),

@@ -12,6 +12,7 @@ import { HttpFront } from '../../../src/gateway/index.ts';
 import { PolicyEngine } from '../../../src/policy/index.ts';
 import { PlainLauncher } from '../../../src/sandbox/index.ts';
 import { silentLogger, systemClock } from '../../../src/core/index.ts';
+import { WardenMetrics } from '../../../src/monitor/index.ts';
 import { AuditLog, loadOrCreateAuditKeys } from '../../../src/audit/index.ts';
 import { post, rawSession } from '../../helpers/raw-mcp.ts';
 
@@ -51,6 +52,7 @@ describe('audit durability through the gateway', () => {
       logger: silentLogger,
       clock: systemClock,
       version: 'test',
+      metrics: new WardenMetrics(),
     });
     const { url } = await front.listen();
     try {
