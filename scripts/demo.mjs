@@ -3,7 +3,7 @@
 // (the filesystem and memory MCP servers behind the gateway, default-deny policies that let the
 // "demo" role read the workspace and use memory), creates the agent "demo-agent" once, and runs
 // the gateway on http://127.0.0.1:7420/mcp until Ctrl-C. Safe to run again.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,13 +38,12 @@ if (!existsSync(keyFile)) {
     keyFile,
   ]);
 }
-const key = readFileSync(keyFile, 'utf8').trim();
 console.log(`
 Warden demo
   gateway:    http://127.0.0.1:7420/mcp
   agent:      demo-agent (role demo), credential in ${keyFile}
   workspace:  ${join(demo, 'workspace')} (readable by the demo agent; writes are denied)
-  try it:     claude mcp add --transport http warden http://127.0.0.1:7420/mcp --header "Authorization: Bearer ${key.slice(0, 8)}…"
+  try it:     claude mcp add --transport http warden http://127.0.0.1:7420/mcp --header "Authorization: Bearer $(cat ${keyFile})"
   audit log:  node ${cli} --config ${join(demo, 'warden.yaml')} audit tail --follow
 `);
 const gw = spawn(process.execPath, [cli, '--config', join(demo, 'warden.yaml'), 'gateway'], {
