@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../config/index.ts';
+import { isLoopbackHost } from '../config/index.ts';
 
 /**
  * The Host header values the gateway answers to (DNS rebinding protection, THREATS SE-6):
@@ -11,9 +12,7 @@ export function allowedHostSet(g: GatewayConfig, port: number): Set<string> {
     hosts.add(`${h}:${port}`.toLowerCase());
     if (port === 80) hosts.add(h.toLowerCase());
   };
-  const loopback =
-    g.host === '127.0.0.1' || g.host === 'localhost' || g.host === '::1' || g.host.startsWith('127.');
-  if (loopback) for (const h of ['127.0.0.1', 'localhost', '[::1]']) add(h);
+  if (isLoopbackHost(g.host)) for (const h of ['127.0.0.1', 'localhost', '[::1]']) add(h);
   add(g.host.includes(':') ? `[${g.host}]` : g.host);
   try {
     hosts.add(new URL(g.publicUrl).host.toLowerCase());

@@ -6,7 +6,7 @@ import { isAuthenticationFailure } from '../identity/index.ts';
 import type { GatewayServices } from './services.ts';
 import { FrontSession } from './session.ts';
 import type { ClientChannel } from './session.ts';
-import { RpcCode, errorText, parseBody, resultText } from './jsonrpc.ts';
+import { RpcCode, errorText, parseBody, printable, resultText } from './jsonrpc.ts';
 import type { RpcFailure, RpcMessage, RpcRequest } from './jsonrpc.ts';
 import { dispatch, initializeResult, notify, supportedVersions } from './methods.ts';
 import type { Reply } from './methods.ts';
@@ -95,18 +95,10 @@ export class HttpFront {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://warden.invalid');
     if (!this.#hosts.has((req.headers.host ?? '').toLowerCase())) {
-      return sendJson(
-        res,
-        403,
-        errorText(
-          'null',
-          RpcCode.INVALID_REQUEST,
-          'Forbidden: Host header not allowed (DNS rebinding protection)',
-        ),
-      );
+      return refuse(res, 403, 'Forbidden: Host header not allowed (DNS rebinding protection)');
     }
     if (!checkOrigin(req.headers.origin, this.services.config.gateway.allowedOrigins, this.#hosts)) {
-      return sendJson(res, 403, errorText('null', RpcCode.INVALID_REQUEST, 'Forbidden: Origin not allowed'));
+      return refuse(res, 403, 'Forbidden: Origin not allowed');
     }
     if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, '{"status":"ok"}');
     const extra = this.routes.get(url.pathname);
@@ -114,8 +106,7 @@ export class HttpFront {
     const principal = await this.#authenticate(req, res);
     if (principal === undefined) return;
     if (extra !== undefined) return extra(req, res, principal);
-    if (url.pathname !== '/mcp')
-      return sendJson(res, 404, errorText('null', RpcCode.INVALID_REQUEST, 'Not found'));
+    if (url.pathname !== '/mcp') return refuse(res, 404, 'Not found');
     switch (req.method) {
       case 'POST':
         return this.#post(req, res, principal);
@@ -125,7 +116,7 @@ export class HttpFront {
         return this.#delete(req, res, principal);
       default:
         res.setHeader('Allow', 'GET, POST, DELETE');
-        return sendJson(res, 405, errorText('null', RpcCode.INVALID_REQUEST, 'Method not allowed'));
+        return refuse(res, 405, 'Method not allowed');
     }
   }
 
@@ -147,7 +138,7 @@ export class HttpFront {
         'WWW-Authenticate',
         `Bearer error="invalid_token", resource_metadata="${new URL('/.well-known/oauth-protected-resource', this.publicUrl).href}"`,
       );
-      sendJson(res, 401, errorText('null', RpcCode.INVALID_REQUEST, `Unauthorized: ${(e as Error).message}`));
+      refuse(res, 401, `Unauthorized: ${(e as Error).message}`);
       return undefined;
     }
   }
@@ -156,33 +147,19 @@ export class HttpFront {
   #session(req: IncomingMessage, res: ServerResponse, principal: Principal): FrontSession | undefined {
     const id = req.headers['mcp-session-id'];
     if (typeof id !== 'string') {
-      sendJson(
-        res,
-        400,
-        errorText('null', RpcCode.INVALID_REQUEST, 'Bad Request: Mcp-Session-Id header is required'),
-      );
+      refuse(res, 400, 'Bad Request: Mcp-Session-Id header is required');
       return undefined;
     }
     const s = this.sessions.get(id);
     if (s === undefined || s.closed || s.principal.agentId !== principal.agentId) {
-      sendJson(res, 404, errorText('null', RpcCode.INVALID_REQUEST, 'Session not found'));
+      refuse(res, 404, 'Session not found');
       return undefined;
     }
     // The header must name a revision this gateway accepts (400 otherwise). Behaviour always
     // follows the revision negotiated at initialize, so a header cannot downgrade it (RPC-17).
     const v = req.headers['mcp-protocol-version'];
     if (v !== undefined && (typeof v !== 'string' || !supportedVersions(s).includes(v))) {
-      sendJson(
-        res,
-        400,
-        errorText(
-          'null',
-          RpcCode.INVALID_REQUEST,
-          `Bad Request: unsupported MCP-Protocol-Version ${String(v)
-            .slice(0, 20)
-            .replace(/[^\x20-\x7e]/g, '?')}`,
-        ),
-      );
+      refuse(res, 400, `Bad Request: unsupported MCP-Protocol-Version ${printable(String(v), 20)}`);
       return undefined;
     }
     s.lastSeen = this.services.clock.now();
@@ -192,27 +169,11 @@ export class HttpFront {
   async #post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
     const ct = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(ct)) {
-      return sendJson(
-        res,
-        415,
-        errorText(
-          'null',
-          RpcCode.INVALID_REQUEST,
-          'Unsupported Media Type: Content-Type must be application/json',
-        ),
-      );
+      return refuse(res, 415, 'Unsupported Media Type: Content-Type must be application/json');
     }
     const accept = req.headers.accept ?? '';
     if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-      return sendJson(
-        res,
-        406,
-        errorText(
-          'null',
-          RpcCode.INVALID_REQUEST,
-          'Not Acceptable: Accept must include application/json and text/event-stream',
-        ),
-      );
+      return refuse(res, 406, 'Not Acceptable: Accept must include application/json and text/event-stream');
     }
     const text = await readBody(req, this.services.config.gateway.maxBodyBytes);
     if (typeof text !== 'string') {
@@ -314,26 +275,14 @@ export class HttpFront {
   ): Promise<void> {
     // JSON-RPC batches exist only in protocol 2025-03-26 (removed in 2025-06-18: RPC-11).
     if (session.protocolVersion !== '2025-03-26') {
-      return sendJson(
+      return refuse(
         res,
         400,
-        errorText(
-          'null',
-          RpcCode.INVALID_REQUEST,
-          `Invalid Request: batches are not allowed in protocol ${session.protocolVersion}`,
-        ),
+        `Invalid Request: batches are not allowed in protocol ${session.protocolVersion}`,
       );
     }
     if (messages.length > MAX_BATCH) {
-      return sendJson(
-        res,
-        400,
-        errorText(
-          'null',
-          RpcCode.INVALID_REQUEST,
-          `Invalid Request: a batch holds at most ${MAX_BATCH} messages`,
-        ),
-      );
+      return refuse(res, 400, `Invalid Request: a batch holds at most ${MAX_BATCH} messages`);
     }
     const out: string[] = [];
     await Promise.all(
@@ -355,24 +304,12 @@ export class HttpFront {
 
   #get(req: IncomingMessage, res: ServerResponse, principal: Principal): void {
     if (!(req.headers.accept ?? '').includes('text/event-stream')) {
-      return sendJson(
-        res,
-        406,
-        errorText(
-          'null',
-          RpcCode.INVALID_REQUEST,
-          'Not Acceptable: GET /mcp needs Accept: text/event-stream',
-        ),
-      );
+      return refuse(res, 406, 'Not Acceptable: GET /mcp needs Accept: text/event-stream');
     }
     const session = this.#session(req, res, principal);
     if (session === undefined) return;
     if (session.channel !== undefined) {
-      return sendJson(
-        res,
-        409,
-        errorText('null', RpcCode.INVALID_REQUEST, 'Conflict: this session already has a stream open'),
-      );
+      return refuse(res, 409, 'Conflict: this session already has a stream open');
     }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
@@ -428,6 +365,11 @@ class PostResponder implements ClientChannel {
     if (this.#sse) this.#res.end(`event: message\ndata: ${text}\n\n`);
     else sendJson(this.#res, 200, text);
   }
+}
+
+/** An HTTP-level refusal: the status code plus a JSON-RPC error body with id null. */
+function refuse(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, errorText('null', RpcCode.INVALID_REQUEST, message));
 }
 
 function sendJson(res: ServerResponse, status: number, body: string, close = false): void {

@@ -152,3 +152,12 @@ export function errorText(rawId: RawId, code: number, message: string, data?: un
   const error = data === undefined ? { code, message } : { code, message, data };
   return `{"jsonrpc":"2.0","id":${rawId},"error":${JSON.stringify(error)}}`;
 }
+
+/**
+ * A client- or upstream-supplied string for an error message or log line: at most `max`
+ * characters, printable ASCII only, so it cannot inject into logs, terminals or UIs.
+ */
+export function printable(s: string, max: number): string {
+  const head = s.slice(0, max).replace(/[^\x20-\x7e]/g, '?');
+  return s.length > max ? head + '…' : head;
+}

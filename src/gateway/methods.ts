@@ -1,8 +1,9 @@
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { RpcCode } from './jsonrpc.ts';
+import { RpcCode, printable } from './jsonrpc.ts';
 import type { RpcNotification, RpcRequest } from './jsonrpc.ts';
 import type { ClientChannel, FrontSession } from './session.ts';
 import { runPipeline } from './pipeline.ts';
+import { upstreamFailure } from './steps/forward.ts';
 import type { RpcErrorReply } from './pipeline.ts';
 import type { PolicyPrincipal, PolicyResource } from '../policy/index.ts';
 
@@ -118,7 +119,7 @@ export async function dispatch(
       return { result: {} };
     default:
       return {
-        error: { code: RpcCode.METHOD_NOT_FOUND, message: `Method not found: ${printable(req.method)}` },
+        error: { code: RpcCode.METHOD_NOT_FOUND, message: `Method not found: ${printable(req.method, 100)}` },
       };
   }
 }
@@ -258,13 +259,7 @@ async function relay(
     const conn = await slot.get();
     return { result: await conn.request(method, params, slot.config.timeoutMs, signal) };
   } catch (e) {
-    const rpc = (e as { rpc?: RpcErrorReply }).rpc;
-    return {
-      error: rpc ?? {
-        code: RpcCode.UPSTREAM_UNAVAILABLE,
-        message: `Upstream unavailable: ${(e as Error).message}`,
-      },
-    };
+    return { error: upstreamFailure(e).error };
   }
 }
 
@@ -278,8 +273,4 @@ function annotationsOf(def: Readonly<Record<string, unknown>>): Record<string, b
 
 function asRecord(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function printable(s: string): string {
-  return s.slice(0, 100).replace(/[^\x20-\x7e]/g, '?');
 }

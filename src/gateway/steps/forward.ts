@@ -1,7 +1,7 @@
 import { newId } from '../../core/index.ts';
 import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
-import type { CallContext, StepResult } from '../pipeline.ts';
+import type { CallContext, RpcErrorReply, StepResult } from '../pipeline.ts';
 import { GatewayError, UpstreamRpcError } from '../errors.ts';
 
 /**
@@ -48,27 +48,50 @@ export async function forward(ctx: CallContext): Promise<StepResult> {
 }
 
 function failure(ctx: CallContext, e: unknown): StepResult {
+  const f = upstreamFailure(e);
+  ctx.outcome = f.outcome;
+  ctx.errorCode = f.errorCode;
+  if (f.errorCode === 'ERR_INTERNAL') {
+    ctx.session.services.logger.error('forward failed', { error: (e as Error).message });
+  }
+  return stop(f.error.code, f.error.message, f.error.data);
+}
+
+/**
+ * How a failed upstream request reaches the client: the upstream's own JSON-RPC error as it is,
+ * a timeout as -32001, a cancellation as -32800, any other gateway error as "upstream
+ * unavailable", and anything unexpected as an internal error. Shared by the pipeline and by the
+ * methods relayed outside it (subscribe, completion).
+ */
+export function upstreamFailure(e: unknown): {
+  error: RpcErrorReply;
+  outcome: 'error' | 'timeout';
+  errorCode: string;
+} {
   if (e instanceof UpstreamRpcError) {
-    ctx.outcome = 'error';
-    ctx.errorCode = 'ERR_UPSTREAM_ERROR';
-    return stop(e.rpc.code, e.rpc.message, e.rpc.data);
+    return { error: e.rpc, outcome: 'error', errorCode: 'ERR_UPSTREAM_ERROR' };
   }
   if (e instanceof GatewayError) {
-    ctx.errorCode = e.code;
     switch (e.code) {
       case 'ERR_UPSTREAM_TIMEOUT':
-        ctx.outcome = 'timeout';
-        return stop(RpcCode.REQUEST_TIMEOUT, `Request timed out: ${e.message}`);
+        return {
+          error: { code: RpcCode.REQUEST_TIMEOUT, message: `Request timed out: ${e.message}` },
+          outcome: 'timeout',
+          errorCode: e.code,
+        };
       case 'ERR_CANCELLED':
-        ctx.outcome = 'error';
-        return stop(-32800, 'Request cancelled');
+        return { error: { code: -32800, message: 'Request cancelled' }, outcome: 'error', errorCode: e.code };
       default:
-        ctx.outcome = 'error';
-        return stop(RpcCode.UPSTREAM_UNAVAILABLE, `Upstream unavailable: ${e.message}`);
+        return {
+          error: { code: RpcCode.UPSTREAM_UNAVAILABLE, message: `Upstream unavailable: ${e.message}` },
+          outcome: 'error',
+          errorCode: e.code,
+        };
     }
   }
-  ctx.outcome = 'error';
-  ctx.errorCode = 'ERR_INTERNAL';
-  ctx.session.services.logger.error('forward failed', { error: (e as Error).message });
-  return stop(RpcCode.INTERNAL_ERROR, 'Internal error');
+  return {
+    error: { code: RpcCode.INTERNAL_ERROR, message: 'Internal error' },
+    outcome: 'error',
+    errorCode: 'ERR_INTERNAL',
+  };
 }

@@ -1,4 +1,4 @@
-import { RpcCode } from '../jsonrpc.ts';
+import { RpcCode, printable } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
 import type { CallContext, StepResult } from '../pipeline.ts';
 
@@ -20,7 +20,8 @@ export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
       const what = kind === 'tools' ? 'tool' : 'prompt';
       // Only a name this session can be shown resolves: the exposed list is the routing table.
       const found = (await ctx.session.exposed(kind)).find((t) => t.exposed === name);
-      if (found === undefined) return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${safeName(name)}`);
+      if (found === undefined)
+        return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${printable(name, 140)}`);
       ctx.target = { server: found.server, name: found.name, exposed: found.exposed, def: found.def };
       track(ctx);
       return CONTINUE;
@@ -43,10 +44,4 @@ export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
 function track(ctx: CallContext): void {
   const entry = ctx.session.inflight.get(ctx.request.rawId);
   if (entry !== undefined && ctx.target !== undefined) entry.server = ctx.target.server;
-}
-
-/** A name for an error message: bounded and printable, so it cannot inject into logs or UIs. */
-function safeName(name: string): string {
-  const s = name.slice(0, 140).replace(/[^\x20-\x7e]/g, '?');
-  return name.length > 140 ? s + '…' : s;
 }
