@@ -40,3 +40,8 @@ export function table(rows: readonly (readonly string[])[]): string {
     )
     .join('\n');
 }
+
+/** commander option parser for a repeatable flag (`--role a --role b`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,11 +1,9 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { withRegistry } from '../context.ts';
-import { print, table } from '../output.ts';
+import { collect, print, table } from '../output.ts';
 import type { GlobalOptions } from '../output.ts';
 import type { Agent } from '../../identity/index.ts';
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function describe(a: Agent): string[] {
   return [

@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../core/index.ts';
 import { readEnv, resolveCommand } from '../../config/index.ts';
+import { collect } from '../output.ts';
 import { runSandboxed, sandboxSettingsSchema } from '../../sandbox/index.ts';
 
 class RunError extends AppError<'ERR_USAGE'> {}
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 interface RunFlags {
   workspace?: string;
