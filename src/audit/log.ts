@@ -16,7 +16,9 @@ import { CHECKPOINT_LOG_FILE, loadAuditPublicKey } from './keys.ts';
 import { auditMigrations } from './migrations.ts';
 import { normalizeEvent, recordFromRow, toBuffer } from './record.ts';
 import { verifyAuditLog } from './verify.ts';
-import { GroupCommitWriter } from './writer.ts';
+import { GroupCommitWriter, inlineCommitter } from './writer.ts';
+import type { Committer } from './writer.ts';
+import { startWorkerCommitter } from './worker-committer.ts';
 import type { AuditEventInput, AuditKeys, AuditRecord, Checkpoint, VerifyResult } from './types.ts';
 
 export interface AuditLogOptions {
@@ -38,6 +40,11 @@ export interface AuditLogOptions {
    * should stop serving and exit so a supervisor restarts it (see docs/audit.md).
    */
   readonly onFailure?: (error: AuditError) => void;
+  /**
+   * Commit on a worker thread with its own connection, so fsyncs never block the event loop
+   * (default false; the gateway turns it on). Only for SQLite on disk; ignored otherwise.
+   */
+  readonly offThread?: boolean;
 }
 
 type Row = { seq: number; hash: string; body: Buffer };
@@ -57,7 +64,7 @@ export class AuditLog {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  private constructor(store: Store, opts: AuditLogOptions) {
+  private constructor(store: Store, opts: AuditLogOptions, committer: Committer) {
     this.#store = store;
     this.#keys = opts.keys;
     this.#clock = opts.clock ?? systemClock;
@@ -68,9 +75,8 @@ export class AuditLog {
       opts.checkpointLog === false
         ? undefined
         : (opts.checkpointLog ?? (dir === undefined ? undefined : join(dir, CHECKPOINT_LOG_FILE)));
-    this.#writer = new GroupCommitWriter(store, {
+    this.#writer = new GroupCommitWriter(committer, {
       maxBatch: opts.maxBatch ?? 512,
-      maxRecordBytes: opts.maxRecordBytes ?? 1 << 20,
       logger: this.#logger,
       onCommit: (n) => this.#committed(n),
       onFailure: opts.onFailure,
@@ -80,12 +86,18 @@ export class AuditLog {
   /** Migrates the audit tables, verifies the stored tail against the checkpoints, starts the timer. */
   static async open(store: Store, opts: AuditLogOptions): Promise<AuditLog> {
     await migrate(store, 'audit', auditMigrations);
-    const log = new AuditLog(store, opts);
+    const maxRecordBytes = opts.maxRecordBytes ?? 1 << 20;
+    const committer =
+      opts.offThread === true && store.dialect === 'sqlite' && store.file !== undefined
+        ? await startWorkerCommitter(store.file, { maxRecordBytes })
+        : inlineCommitter(store, maxRecordBytes);
+    const log = new AuditLog(store, opts, committer);
     const tail = opts.verifyTailOnOpen ?? 1000;
     if (tail > 0) {
       const head = await log.#headSeq();
       const r = await log.verify({ from: Math.max(1, head - tail + 1) });
       if (!r.ok) {
+        await committer.close();
         throw new AuditError(
           'ERR_AUDIT_TAMPERED',
           `the audit log does not verify at seq ${r.seq}: ${r.reason}`,
@@ -251,7 +263,7 @@ export class AuditLog {
     this.#closed = true;
     for (const stop of [...this.#stops]) stop();
     clearInterval(this.#timer);
-    await this.#writer.flush();
+    await this.#writer.close();
     if (this.#checkpointing !== undefined) await this.#checkpointing.catch(() => undefined);
     if (this.#sinceCheckpoint > 0 && !this.failed && this.#keys.privateKey !== undefined) {
       await this.checkpoint().catch((e: unknown) => {

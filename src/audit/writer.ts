@@ -1,5 +1,5 @@
 /**
- * The group-commit writer: one queue, one transaction in flight. Appends that arrive while a
+ * The group-commit writer: one queue, one batch in flight. Appends that arrive while a
  * commit runs wait for the next batch; each append resolves after COMMIT returns (durable:
  * SQLite synchronous=FULL, PostgreSQL default). The head is read inside the transaction under
  * a lock (SQLite BEGIN IMMEDIATE; PostgreSQL SELECT … FOR UPDATE on audit_head), so several
@@ -22,9 +22,22 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+/** What one record of a committed batch became: its place in the chain, or why it was refused. */
+export type CommitOutcome = readonly [seq: number, prevHash: string, hash: string] | string;
+
+/**
+ * Commits one batch as one transaction and reports each record's outcome, in order. Throws
+ * when the store fails (the writer then fails for good: AU-7). Two implementations: inline on
+ * the caller's store (PostgreSQL, in-memory SQLite) and on a worker thread that owns its own
+ * SQLite connection (worker-committer.ts), so a commit's fsync never blocks the event loop.
+ */
+export interface Committer {
+  commit(contents: readonly Record<string, unknown>[]): Promise<CommitOutcome[]>;
+  close(): Promise<void>;
+}
+
 export interface WriterOptions {
   readonly maxBatch: number;
-  readonly maxRecordBytes: number;
   readonly logger: Logger;
   /** Called after each committed batch with the number of records it held. */
   readonly onCommit: (count: number) => void;
@@ -37,14 +50,14 @@ const INSERT = `INSERT INTO audit_records (${COLUMNS.join(', ')}) VALUES `;
 const PG_CHUNK = 200;
 
 export class GroupCommitWriter {
-  readonly #store: Store;
+  readonly #committer: Committer;
   readonly #opts: WriterOptions;
   #queue: Pending[] = [];
   #loop: Promise<void> | undefined;
   #failed: AuditError | undefined;
 
-  constructor(store: Store, opts: WriterOptions) {
-    this.#store = store;
+  constructor(committer: Committer, opts: WriterOptions) {
+    this.#committer = committer;
     this.#opts = opts;
   }
 
@@ -65,12 +78,17 @@ export class GroupCommitWriter {
     while (this.#loop !== undefined) await this.#loop;
   }
 
+  /** Flushes, then releases the committer (its worker thread and connection). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#committer.close();
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0 && this.#failed === undefined) {
         // Yield one event-loop turn first: appends made by I/O callbacks (requests read in this
-        // poll phase) join the batch. A microtask would commit a batch of one per request, and
-        // a SQLite COMMIT blocks the thread during its fsync, so nothing else could join.
+        // poll phase) join the batch. A microtask would commit a batch of one per request.
         await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.#queue.splice(0, this.#opts.maxBatch);
         await this.#commit(batch);
@@ -81,53 +99,25 @@ export class GroupCommitWriter {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    let sealed: { p: Pending; s: Sealed }[] = [];
-    let refused: { p: Pending; why: string }[] = [];
+    let outcomes: CommitOutcome[];
     try {
-      await this.#store.transaction(async (tx) => {
-        sealed = [];
-        refused = [];
-        const head = await readHeadForUpdate(tx);
-        let seq = head.seq;
-        let prev = head.hash;
-        for (const p of batch) {
-          const s = this.#seal(p.content, seq + 1, prev);
-          if (typeof s === 'string') {
-            refused.push({ p, why: s });
-            continue;
-          }
-          sealed.push({ p, s });
-          seq++;
-          prev = s.record.hash;
-        }
-        if (sealed.length === 0) return;
-        await insertRows(
-          tx,
-          sealed.map((x) => x.s.params),
-        );
-        await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [seq, prev]);
-      });
+      outcomes = await this.#committer.commit(batch.map((p) => p.content));
     } catch (e) {
       this.#fail(e, batch);
       return;
     }
-    for (const { p, why } of refused) p.reject(new AuditError('ERR_AUDIT_INPUT', why));
-    for (const { p, s } of sealed) p.resolve(s.record);
-    if (sealed.length > 0) this.#opts.onCommit(sealed.length);
-  }
-
-  #seal(content: Record<string, unknown>, seq: number, prev: string): Sealed | string {
-    let s: Sealed;
-    try {
-      s = sealRecord(content, seq, prev);
-    } catch (e) {
-      return `the event cannot be serialised as JSON (${(e as Error).name})`;
+    let committed = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const o = outcomes[i];
+      if (typeof o === 'string' || o === undefined) {
+        p.reject(new AuditError('ERR_AUDIT_INPUT', o ?? 'the record was not committed'));
+        continue;
+      }
+      committed++;
+      p.resolve({ ...p.content, seq: o[0], prevHash: o[1], hash: o[2] } as AuditRecord);
     }
-    const size = (s.params[s.params.length - 1] as Buffer).length;
-    if (size > this.#opts.maxRecordBytes) {
-      return `the record is ${size} bytes, over the ${this.#opts.maxRecordBytes}-byte limit`;
-    }
-    return s;
+    if (committed > 0) this.#opts.onCommit(committed);
   }
 
   #fail(cause: unknown, batch: Pending[]): void {
@@ -152,6 +142,67 @@ export class GroupCommitWriter {
       // The owner's hook must not break the failure path.
     }
   }
+}
+
+/** The committer that runs each batch's transaction on `store` itself. */
+export function inlineCommitter(store: Store, maxRecordBytes: number): Committer {
+  return {
+    commit: (contents) => commitBatch(store, contents, maxRecordBytes),
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * One batch, one transaction: reads the head under a lock (SQLite BEGIN IMMEDIATE; PostgreSQL
+ * SELECT … FOR UPDATE), seals each record onto the chain, inserts, moves the head.
+ */
+export async function commitBatch(
+  store: SqlClient,
+  contents: readonly Record<string, unknown>[],
+  maxRecordBytes: number,
+): Promise<CommitOutcome[]> {
+  let outcomes: CommitOutcome[] = [];
+  await store.transaction(async (tx) => {
+    outcomes = [];
+    const rows: SqlValue[][] = [];
+    const head = await readHeadForUpdate(tx);
+    let seq = head.seq;
+    let prev = head.hash;
+    for (const content of contents) {
+      const s = seal(content, seq + 1, prev, maxRecordBytes);
+      if (typeof s === 'string') {
+        outcomes.push(s);
+        continue;
+      }
+      seq++;
+      outcomes.push([seq, prev, s.record.hash]);
+      rows.push(s.params);
+      prev = s.record.hash;
+    }
+    if (rows.length === 0) return;
+    await insertRows(tx, rows);
+    await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [seq, prev]);
+  });
+  return outcomes;
+}
+
+function seal(
+  content: Record<string, unknown>,
+  seq: number,
+  prev: string,
+  maxRecordBytes: number,
+): Sealed | string {
+  let s: Sealed;
+  try {
+    s = sealRecord(content, seq, prev);
+  } catch (e) {
+    return `the event cannot be serialised as JSON (${(e as Error).name})`;
+  }
+  const size = (s.params[s.params.length - 1] as Buffer).length;
+  if (size > maxRecordBytes) {
+    return `the record is ${size} bytes, over the ${maxRecordBytes}-byte limit`;
+  }
+  return s;
 }
 
 function failedError(): AuditError {

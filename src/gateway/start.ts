@@ -71,6 +71,7 @@ export async function startGateway(
       clock,
       logger: logger.child({ module: 'audit' }),
       checkpointEvery: { records: config.audit.checkpointEveryRecords, ms: config.audit.checkpointEveryMs },
+      offThread: true,
       onFailure: (e: unknown) => {
         logger.error('audit log failed: refusing every call until restart', { error: (e as Error).message });
         options.onFatal?.((e as Error).message);

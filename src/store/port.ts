@@ -27,6 +27,11 @@ export interface SqlClient {
 export interface Store extends SqlClient {
   /** Human-readable location without credentials (`sqlite:/path`, `postgres://host/db`). */
   readonly location: string;
+  /**
+   * The database file for adapters that have one (SQLite on disk); undefined for PostgreSQL
+   * and in-memory SQLite. Lets a domain open its own connection on a worker thread.
+   */
+  readonly file?: string | undefined;
   close(): Promise<void>;
 }
 

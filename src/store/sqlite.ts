@@ -41,6 +41,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): Store {
 class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly location: string;
+  readonly file: string | undefined;
   readonly #db: Db;
   readonly #cache = new Map<string, Database.Statement>();
   #txTail: Promise<void> = Promise.resolve();
@@ -50,6 +51,7 @@ class SqliteStore implements Store {
   constructor(db: Db, path: string) {
     this.#db = db;
     this.location = `sqlite:${path}`;
+    this.file = path === ':memory:' || path === '' ? undefined : path;
   }
 
   #stmt(sql: string): Database.Statement {
