@@ -142,10 +142,25 @@ export function classify(v: unknown, rawId: RawId | undefined): RpcMessage | Rpc
   return { kind: 'response', id: id as string | number, rawId: echo, result: m.result };
 }
 
+/**
+ * A result that was already serialised once (the pipeline measures each result for its audit
+ * record): spliced into the response verbatim instead of being stringified a second time.
+ */
+export class RawJson {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+  toJSON(): unknown {
+    return JSON.parse(this.text) as unknown;
+  }
+}
+
 /** Serializes a response with the request's raw id text spliced in verbatim. */
 export function resultText(rawId: RawId, result: unknown): string {
   // `undefined` is not JSON; an absent result is sent as an empty object.
-  return `{"jsonrpc":"2.0","id":${rawId},"result":${JSON.stringify(result ?? {})}}`;
+  const body = result instanceof RawJson ? result.text : JSON.stringify(result ?? {});
+  return `{"jsonrpc":"2.0","id":${rawId},"result":${body}}`;
 }
 
 export function errorText(rawId: RawId, code: number, message: string, data?: unknown): string {

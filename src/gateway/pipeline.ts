@@ -1,4 +1,5 @@
 import type { Decision, PolicyAction } from '../policy/index.ts';
+import { RawJson } from './jsonrpc.ts';
 import type { RpcRequest } from './jsonrpc.ts';
 import type { ClientChannel, FrontSession } from './session.ts';
 import { resolveTarget } from './steps/resolve.ts';
@@ -62,7 +63,9 @@ export async function runPipeline(ctx: CallContext): Promise<{ result: unknown }
       break;
     }
   }
+  // Serialised once: its size goes into the audit record, its text into the reply.
+  const text = failure === undefined ? JSON.stringify(ctx.result ?? {}) : undefined;
   // The "completed" record is not awaited by the client: the decision record is what must be durable first.
-  auditCompleted(ctx, failure);
-  return failure === undefined ? { result: ctx.result } : { error: failure };
+  auditCompleted(ctx, failure, text?.length);
+  return text === undefined ? { error: failure! } : { result: new RawJson(text) };
 }

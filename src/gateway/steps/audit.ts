@@ -57,14 +57,17 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
 }
 
 /** Records how the request ended; not awaited by the client (the decision record already is durable). */
-export function auditCompleted(ctx: CallContext, failure: RpcErrorReply | undefined): void {
+export function auditCompleted(
+  ctx: CallContext,
+  failure: RpcErrorReply | undefined,
+  resultBytes: number | undefined,
+): void {
   const { session } = ctx;
   const { services } = session;
   if (ctx.decidedSeq === undefined && failure !== undefined && ctx.outcome === undefined) {
     // Rejected before a decision (bad params, unknown tool): one record says so.
     ctx.outcome = 'error';
   }
-  const resultBytes = ctx.result === undefined ? undefined : JSON.stringify(ctx.result).length;
   const durationMs = Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000;
   const outcome = ctx.outcome ?? (failure === undefined ? 'ok' : 'error');
   services.metrics.recordCall(
