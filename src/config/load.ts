@@ -150,6 +150,10 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       maxBodyBytes: c.gateway.max_body,
       maxDepth: c.gateway.max_depth,
       callTimeoutMs: c.gateway.call_timeout,
+      rateLimit:
+        c.gateway.rate_limit === false
+          ? false
+          : { callsPerSecond: c.gateway.rate_limit.calls_per_second, burst: c.gateway.rate_limit.burst },
       protocolVersions: c.gateway.protocol_versions,
     },
     servers,

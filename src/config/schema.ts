@@ -111,6 +111,19 @@ const gateway = z
     max_body: sizeSchema.default(4 * 1024 * 1024),
     max_depth: z.number().int().min(8).max(1000).default(64),
     call_timeout: durationSchema.default(60_000),
+    /**
+     * Per-agent token bucket on tools/call, resources/read and prompts/get (THREATS DoS-1);
+     * absent or false: no limit (`warden init` writes one).
+     */
+    rate_limit: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          calls_per_second: z.number().positive().max(1_000_000),
+          burst: z.number().int().min(1).max(1_000_000),
+        }),
+      ])
+      .default(false),
     /** Protocol revisions accepted from clients (RPC-17). */
     protocol_versions: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).optional(),
   })

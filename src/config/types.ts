@@ -36,6 +36,8 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   readonly maxDepth: number;
   readonly callTimeoutMs: number;
+  /** Per-agent call rate limit (token bucket), or false for none. */
+  readonly rateLimit: false | { readonly callsPerSecond: number; readonly burst: number };
   readonly protocolVersions: readonly string[] | undefined;
 }
 

@@ -15,6 +15,8 @@ export const RpcCode = {
   UPSTREAM_UNAVAILABLE: -32011,
   /** Warden: the audit log could not record the decision, so nothing was done (fail closed). */
   AUDIT_UNAVAILABLE: -32012,
+  /** Warden: the agent is over its call rate limit; `error.data.retryAfterMs` says when to retry. */
+  RATE_LIMITED: -32013,
   HEADER_MISMATCH: -32020,
 } as const;
 

@@ -2,6 +2,7 @@ import type { Decision, PolicyAction } from '../policy/index.ts';
 import { RawJson } from './jsonrpc.ts';
 import type { RpcRequest } from './jsonrpc.ts';
 import type { ClientChannel, FrontSession } from './session.ts';
+import { rateLimit } from './steps/rate-limit.ts';
 import { resolveTarget } from './steps/resolve.ts';
 import { authorize } from './steps/authorize.ts';
 import { auditCompleted, auditDecided } from './steps/audit.ts';
@@ -11,7 +12,7 @@ import { forward } from './steps/forward.ts';
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
  * One ordered list of steps with one shape; each step lives in its own module under steps/.
  *
- *   authenticate (HTTP edge, before a session is found) → resolve target → authorize
+ *   authenticate (HTTP edge, before a session is found) → rate limit → resolve target → authorize
  *   (policy; grant joins here) → audit "decided" (durable) → forward → audit "completed"
  *
  * A step either lets the request continue or ends it with a JSON-RPC error. Every path that
@@ -52,7 +53,7 @@ export function stop(code: number, message: string, data?: unknown): StepResult 
 }
 
 /** The steps, in order. */
-export const STEPS: readonly Step[] = [resolveTarget, authorize, auditDecided, forward];
+export const STEPS: readonly Step[] = [rateLimit, resolveTarget, authorize, auditDecided, forward];
 
 export async function runPipeline(ctx: CallContext): Promise<{ result: unknown } | { error: RpcErrorReply }> {
   let failure: RpcErrorReply | undefined;
