@@ -5,6 +5,7 @@
  * otherwise. A redactor is immutable: rotation builds a new one.
  */
 import { AhoCorasick } from './aho-corasick.ts';
+import { SAMPLED_MIN_LENGTH, SampledMatcher } from './sampled-matcher.ts';
 import { encodedForms } from './encodings.ts';
 import type { EncodingId } from './encodings.ts';
 import { scanPatterns, PATTERN_OVERLAP } from './pattern-rules.ts';
@@ -53,6 +54,37 @@ export interface Redactor {
   containsKnown(text: string): boolean;
 }
 
+type Scan = (text: string, onMatch: (pattern: number, start: number, end: number) => boolean | void) => void;
+
+/**
+ * Known values of 8 code units or more (every stored secret, and all their encodings) go to the
+ * sampled matcher, which reads a fraction of the text; shorter ones (only possible for values
+ * given directly to createRedactor) to Aho–Corasick. Pattern indices stay those of `texts`.
+ */
+function knownMatcher(texts: readonly string[]): { scan: Scan } {
+  const longIds: number[] = [];
+  const shortIds: number[] = [];
+  texts.forEach((t, i) => (t.length >= SAMPLED_MIN_LENGTH ? longIds : shortIds).push(i));
+  const scans: Scan[] = [];
+  if (longIds.length > 0) {
+    const m = new SampledMatcher(longIds.map((i) => texts[i]!));
+    scans.push((text, on) => m.scan(text, (p, s, e) => on(longIds[p]!, s, e)));
+  }
+  if (shortIds.length > 0) {
+    const m = new AhoCorasick(shortIds.map((i) => texts[i]!));
+    scans.push((text, on) => m.scan(text, (p, s, e) => on(shortIds[p]!, s, e)));
+  }
+  return {
+    scan(text, onMatch) {
+      let stopped = false;
+      for (const scan of scans) {
+        if (stopped) return;
+        scan(text, (p, s, e) => (stopped = onMatch(p, s, e) === true));
+      }
+    },
+  };
+}
+
 export function replacementFor(ruleId: string): string {
   return `[REDACTED:${ruleId}]`;
 }
@@ -72,17 +104,17 @@ export function createRedactor(options: RedactorOptions): Redactor {
       owners.push({ name: s.name, encoding: form.encoding });
     }
   }
-  const ac = texts.length > 0 ? new AhoCorasick(texts) : null;
+  const known = knownMatcher(texts);
   const patterns = options.patterns === true;
-  const maxPatternLength = ac?.maxLength ?? 0;
+  const maxPatternLength = texts.reduce((m, t) => Math.max(m, t.length), 0);
 
   function matchKnown(text: string): RawMatch[] {
     const out: RawMatch[] = [];
-    ac?.scan(text, (p, start, end) => {
+    known.scan(text, (p, start, end) => {
       const o = owners[p]!;
       out.push({ ruleId: `secret:${o.name}`, name: o.name, encoding: o.encoding, start, end });
     });
-    return out;
+    return out.sort((a, b) => a.start - b.start || a.end - b.end);
   }
 
   function find(text: string): Finding[] {
@@ -97,7 +129,11 @@ export function createRedactor(options: RedactorOptions): Redactor {
     holdback: Math.max(maxPatternLength - 1, patterns ? PATTERN_OVERLAP : 0),
     find,
     matchKnown,
-    containsKnown: (text: string) => ac?.test(text) ?? false,
+    containsKnown: (text: string) => {
+      let found = false;
+      known.scan(text, () => (found = true));
+      return found;
+    },
     redact: (text: string) => {
       const findings = find(text);
       return { text: applyFindings(text, findings), findings };
