@@ -165,7 +165,9 @@ export const configSchema = z
           }),
         server,
       )
-      .default({}),
+      .nullish()
+      // `servers:` with every entry commented out (the starter template) is YAML null: no servers
+      .transform((v) => v ?? {}),
     audit,
     logging,
     /** Named sandbox settings for `warden run --profile NAME` and `sandbox: { profile: NAME }`. */
