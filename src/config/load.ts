@@ -126,6 +126,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
         trusted: s.trusted,
         prefix: s.prefix,
         timeoutMs,
+        sandbox: s.sandbox === false ? false : s.sandbox === true || s.sandbox === undefined ? {} : s.sandbox,
       }),
     );
   }
@@ -162,6 +163,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       checkpointEveryMs: c.audit.checkpoint_every,
     },
     logging: { level: c.logging.level },
+    sandboxProfiles: c.sandbox_profiles,
   } satisfies WardenConfig);
 }
 

@@ -26,6 +26,10 @@ const commandString = z
     message: 'command is one program, not a shell line: put arguments in args (Warden never uses a shell)',
   });
 
+const sandboxBlock = z.union([z.boolean(), z.record(z.string(), z.unknown())], {
+  error: 'sandbox is false (run this server unsandboxed) or a mapping of sandbox settings',
+});
+
 const stdioServer = z.strictObject({
   /** Program to run; or use `package` to run an installed npm package's bin. */
   command: commandString.optional(),
@@ -42,6 +46,11 @@ const stdioServer = z.strictObject({
   /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
   prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
+  /**
+   * Sandbox settings (validated by the gateway with the sandbox module's schema; config keeps
+   * the raw mapping). Absent: sandboxed with the defaults. `false`: an explicit, warned opt-out.
+   */
+  sandbox: sandboxBlock.optional(),
 });
 
 const remoteServer = z.strictObject({
@@ -169,9 +178,20 @@ export const configSchema = z
           }),
         server,
       )
-      .default({}),
+      .nullish()
+      // `servers:` with every entry commented out (the starter template) is YAML null: no servers
+      .transform((v) => v ?? {}),
     audit,
     logging,
+    /** Named sandbox settings for `warden run --profile NAME` and `sandbox: { profile: NAME }`. */
+    sandbox_profiles: z
+      .record(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'profile names are 1–32 of [a-z0-9_-], starting with a letter'),
+        z.record(z.string(), z.unknown(), { error: 'a sandbox profile is a mapping of sandbox settings' }),
+      )
+      .default({}),
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

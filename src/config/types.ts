@@ -11,6 +11,11 @@ export interface StdioServerConfig {
   /** Tools and prompts appear as `<server>.<name>` when true (default), as `<name>` when false. */
   readonly prefix: boolean;
   readonly timeoutMs: number;
+  /**
+   * The raw `sandbox:` mapping (`{}` when absent: sandboxed with the defaults), or false for an
+   * explicit opt-out. Validated by the gateway at start-up (config does not depend on sandbox).
+   */
+  readonly sandbox: false | Readonly<Record<string, unknown>>;
 }
 
 export interface RemoteServerConfig {
@@ -51,4 +56,6 @@ export interface WardenConfig {
   readonly servers: readonly ServerConfig[];
   readonly audit: { readonly checkpointEveryRecords: number; readonly checkpointEveryMs: number };
   readonly logging: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+  /** `sandbox_profiles:` as written (raw mappings, validated where used). */
+  readonly sandboxProfiles: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }

@@ -79,10 +79,13 @@ export class FrontSession {
 
   #slot(config: ServerConfig): UpstreamSlot {
     const { services } = this;
+    const launch = services.sandboxing?.forServer(config.name);
     return new UpstreamSlot(
       config,
       {
-        launcher: services.launcher,
+        launcher: launch?.launcher ?? services.launcher,
+        sandbox: launch?.sandbox,
+        session: this.id,
         logger: services.logger.child({ server: config.name, session: this.id }),
         clock: services.clock,
         clientInfo: { name: 'warden-gateway', version: services.version },

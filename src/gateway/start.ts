@@ -9,7 +9,7 @@ import { AuditLog, loadOrCreateAuditKeys } from '../audit/index.ts';
 import { PolicyEngine } from '../policy/index.ts';
 import { AgentRegistry, createAuthenticator, identityMigrations } from '../identity/index.ts';
 import type { Launcher } from '../sandbox/index.ts';
-import { PlainLauncher } from '../sandbox/index.ts';
+import { setUpSandboxing, validateSandboxSettings } from './sandboxing.ts';
 import { HttpFront } from './http-front.ts';
 import { METRICS_CONTENT_TYPE, WardenMetrics } from '../monitor/index.ts';
 import { closeUpstreamPools } from './upstream/http-transport.ts';
@@ -18,6 +18,11 @@ import type { GatewayServices } from './services.ts';
 export interface StartOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /**
+   * The launcher for sandboxed stdio servers. Default: a BwrapLauncher (self-tested before its
+   * first launch, egress decisions audited). A plain launcher runs them unsandboxed (warned and
+   * recorded in gateway.started); `sandbox: false` servers always run plain.
+   */
   readonly launcher?: Launcher;
   /** Watch the policies directory and hot-reload (default true). */
   readonly watchPolicies?: boolean;
@@ -61,6 +66,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
+  const sandboxSettings = validateSandboxSettings(config);
   const policy = await PolicyEngine.load(config.policiesDir, { logger: logger.child({ module: 'policy' }) });
   const store = await openStore({ url: config.store.url, dataDir: config.dataDir });
   let audit: AuditLog | undefined;
@@ -80,9 +86,16 @@ export async function startGateway(
     await migrate(store, 'identity', identityMigrations);
     const registry = new AgentRegistry(store, { clock });
     const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
+    const sandboxing = setUpSandboxing(sandboxSettings, {
+      launcher: options.launcher,
+      servers: config.servers,
+      audit,
+      logger: logger.child({ module: 'sandbox' }),
+    });
     const services: GatewayServices = {
       config,
-      launcher: options.launcher ?? new PlainLauncher(),
+      launcher: sandboxing.launcher,
+      sandboxing,
       authenticator,
       policy,
       audit,
@@ -118,7 +131,12 @@ export async function startGateway(
     const { url, port } = await front.listen();
     await audit.append({
       kind: 'gateway.started',
-      data: { url, policyVersion: policy.version, servers: config.servers.map((s) => s.name) },
+      data: {
+        url,
+        policyVersion: policy.version,
+        servers: config.servers.map((s) => s.name),
+        sandbox: sandboxing.summary,
+      },
     });
     logger.info('gateway listening', { url, policyVersion: policy.version });
     const a = audit;
@@ -133,6 +151,7 @@ export async function startGateway(
         stopWatch?.();
         await front.close();
         await closeUpstreamPools();
+        await sandboxing.selfTest;
         await a.append({ kind: 'gateway.stopped' }).catch(() => {});
         await a.close();
         await store.close();

@@ -21,14 +21,18 @@ import type { EgressEvent } from './egress/proxy.ts';
 import type { Resolver } from './egress/decide.ts';
 import type { QuarantineEvent } from './protected-paths.ts';
 import { compileEgressRules } from './egress/host-rules.ts';
+import { unreachableReason } from './reachability.ts';
 
 export const INSTALL_HINT =
   'install bubblewrap: apt-get install -y bubblewrap (Debian/Ubuntu) or dnf install bubblewrap';
 
 export interface BwrapLauncherOptions {
   readonly profile?: SandboxOverrides | undefined;
-  /** Receives every egress decision (allowed or refused); the gateway writes them to the audit log. */
-  readonly onEgress?: ((e: EgressEvent) => void) | undefined;
+  /**
+   * Receives every egress decision (allowed or refused) with the launch's label and tags; the
+   * gateway writes them to the audit log.
+   */
+  readonly onEgress?: ((e: LaunchEgressEvent) => void) | undefined;
   /** Told when the program created a protected workspace path (renamed away after exit, SX-11). */
   readonly onQuarantine?: ((e: QuarantineEvent) => void) | undefined;
   /** Name resolution for the egress proxy (default: the system resolver). */
@@ -47,6 +51,12 @@ export interface BwrapLauncherOptions {
    * searchable (o+x) by the sandbox uid, which bwrap runs as.
    */
   readonly stateDir?: string | undefined;
+}
+
+/** An egress decision with the label and tags of the launch whose sandbox made it. */
+export interface LaunchEgressEvent extends EgressEvent {
+  readonly label: string;
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** Host facts probed once per launcher. */
@@ -82,6 +92,15 @@ export function assertBwrapAvailable(bwrapPath: string, setprivPath: string, roo
       },
     );
   }
+}
+
+function tagged(
+  onEgress: ((e: LaunchEgressEvent) => void) | undefined,
+  spec: LaunchSpec,
+): ((e: EgressEvent) => void) | undefined {
+  if (onEgress === undefined) return undefined;
+  const tags = Object.freeze({ ...spec.tags });
+  return (e) => onEgress({ ...e, label: spec.label, tags });
 }
 
 /** Runs every launched program in its own disposable bubblewrap sandbox. */
@@ -157,6 +176,33 @@ export class BwrapLauncher implements Launcher {
     return this.gate;
   }
 
+  /**
+   * Checks a launch before it happens: its settings are valid and, when Warden runs as root, every
+   * host path the sandbox binds (workspace, read-only paths, the program) is reachable by the
+   * unprivileged uid bubblewrap runs as. Throws ERR_SANDBOX_CONFIG naming the path and the fix.
+   */
+  preflight(spec: LaunchSpec): void {
+    const facts = this.hostFacts();
+    const p = effectiveProfile(this.profile, spec);
+    if (!facts.root) return;
+    const { uid, gid } = this.identity(p);
+    const system = facts.system.filter((e) => e.kind === 'dir').map((e) => e.path);
+    const bound = [
+      ...(p.workspace.mode === 'bind' && p.workspace.path !== undefined ? [p.workspace.path] : []),
+      ...p.readOnlyPaths,
+      spec.command,
+    ].filter((path) => !system.some((d) => path === d || path.startsWith(d + '/')));
+    for (const path of bound) {
+      const why = unreachableReason(path, uid, gid);
+      if (why !== undefined)
+        throw new SandboxError(
+          'ERR_SANDBOX_CONFIG',
+          `${spec.label}: the sandbox runs as uid ${uid}, which cannot reach ${path}: ${why}; put it under a directory others may search (e.g. /opt, /srv) or make its parents searchable (chmod o+x DIR)`,
+          { label: spec.label, path },
+        );
+    }
+  }
+
   launch(spec: LaunchSpec): Promise<LaunchedProcess> {
     return this.start(spec, 'pipe');
   }
@@ -166,6 +212,7 @@ export class BwrapLauncher implements Launcher {
     if (!isAbsolute(spec.command)) throw new TypeError(`launch: command must be absolute (${spec.label})`);
     const facts = this.hostFacts();
     if (this.options.requireSelfTest) assertSelfTest(await this.selfTestReport());
+    this.preflight(spec);
     const p = effectiveProfile(this.profile, spec);
     if (p.cgroups === 'required' && facts.cgroups.controllers.length < 3) {
       throw new SandboxError(
@@ -187,7 +234,7 @@ export class BwrapLauncher implements Launcher {
       bwrapPath: this.bwrapPath,
       setprivPath: this.setprivPath,
       stateDir: this.options.stateDir,
-      onEgress: this.options.onEgress,
+      onEgress: tagged(this.options.onEgress, spec),
       onQuarantine: this.options.onQuarantine,
       resolve: this.options.resolve,
       inspectUrl: this.options.inspectUrl,

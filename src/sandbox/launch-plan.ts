@@ -1,5 +1,5 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, sep, posix } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep, posix } from 'node:path';
 import { compileEgressRules } from './egress/host-rules.ts';
 import { SandboxError } from './errors.ts';
 import type { LaunchSpec } from './launcher.ts';
@@ -10,15 +10,30 @@ const SCRIPT = /\.(?:c|m)?js$/;
 
 /**
  * What must be visible read-only for a Node program at `path`: the top-most `node_modules`
- * directory enclosing it (so its dependencies resolve), else the file itself.
+ * directory enclosing it (so its dependencies resolve); for a file outside any node_modules, the
+ * file itself and the `node_modules` directories Node searches from it (its ancestors'), so a
+ * one-file server importing installed packages runs. Never the file's directory: a project
+ * directory may hold secrets (.env); sibling modules need `readOnlyPaths`.
  */
 export function nodePackagePaths(path: string): string[] {
   if (!isAbsolute(path) || !existsSync(path)) return [];
   const real = realpathSync(path);
-  const parts = real.split(sep);
+  // Both spellings: Node looks the program up by the path given (a symlinked node_modules
+  // stays a path inside), then follows it to the real location.
+  return [...new Set([...pathsFor(path), ...pathsFor(real)])];
+}
+
+function pathsFor(path: string): string[] {
+  const parts = path.split(sep);
   const i = parts.indexOf('node_modules');
   if (i > 0) return [parts.slice(0, i + 1).join(sep)];
-  return [real];
+  const out = [path];
+  if (!SCRIPT.test(path)) return out;
+  for (let d = dirname(path); ; d = dirname(d)) {
+    const nm = join(d, 'node_modules');
+    if (existsSync(nm)) out.push(nm);
+    if (dirname(d) === d) return out;
+  }
 }
 
 /** Read-only paths implied by the launch: the command and a script given as first argument. */

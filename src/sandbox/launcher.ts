@@ -20,6 +20,11 @@ export interface LaunchSpec {
    * over the sandboxing launcher's profile. Ignored by PlainLauncher.
    */
   readonly sandbox?: SandboxOverrides | undefined;
+  /**
+   * Copied onto every egress event of this launch (the gateway tags `server` and `session`, so
+   * its audit records say whose sandbox made the connection). Ignored by PlainLauncher.
+   */
+  readonly tags?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ExitStatus {

@@ -1,8 +1,15 @@
 /**
  * Starts a real gateway for a test: a temp directory with warden.yaml, policies and data dir,
  * real upstream servers, the embedded SQLite store (or PostgreSQL via `storeUrl`).
+ *
+ * Sandboxing (`launcher`): the gateway sandboxes every stdio server by default. This helper's
+ * default is `'plain'`: it injects a PlainLauncher, so protocol-only tests stay fast (no
+ * self-test, no bubblewrap per session) and keep using host paths (temp files, effect counters)
+ * in their warden.yaml. That is honest, not hidden: the gateway warns and its gateway.started
+ * audit record lists those servers as unsandboxed ('plain launcher'). `'sandbox'` runs the
+ * gateway's real default (bubblewrap, self-test, audited egress): test/e2e/gateway-sandbox.test.ts.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -10,6 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { loadConfig } from '../../src/config/index.ts';
 import { startGateway } from '../../src/gateway/index.ts';
 import type { RunningGateway, StartOptions } from '../../src/gateway/index.ts';
+import { PlainLauncher } from '../../src/sandbox/index.ts';
 
 export interface TestGateway {
   readonly dir: string;
@@ -26,8 +34,12 @@ export async function startTestGateway(opts: {
   policies: Record<string, string>;
   start?: StartOptions;
   files?: Record<string, string>;
+  /** 'plain' (default: no sandbox, see above) or 'sandbox' (the gateway's own default). */
+  launcher?: 'plain' | 'sandbox';
 }): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-gw-'));
+  // The sandbox runs as an unprivileged uid (65534 under root): bound paths must be searchable.
+  if (opts.launcher === 'sandbox') chmodSync(dir, 0o755);
   mkdirSync(join(dir, 'policies'));
   for (const [name, text] of Object.entries(opts.policies)) writeFileSync(join(dir, 'policies', name), text);
   for (const [name, text] of Object.entries(opts.files ?? {})) {
@@ -36,7 +48,8 @@ export async function startTestGateway(opts: {
   }
   writeFileSync(join(dir, 'warden.yaml'), opts.yaml(dir));
   const config = loadConfig(join(dir, 'warden.yaml'));
-  const gw = await startGateway(config, { watchPolicies: false, ...opts.start });
+  const plain = (opts.launcher ?? 'plain') === 'plain' ? { launcher: new PlainLauncher() } : {};
+  const gw = await startGateway(config, { watchPolicies: false, ...plain, ...opts.start });
   const clients: Client[] = [];
   return {
     dir,

@@ -24,6 +24,11 @@ export function register(program: Command): void {
       process.stderr.write(
         `warden gateway listening on ${gw.url} (policies ${gw.services.policy.version.slice(0, 19)}…, ${cfg.servers.length} servers, store ${gw.store.location})\n`,
       );
+      const sb = gw.services.sandboxing?.summary;
+      if (sb !== undefined && sb.sandboxed.length + sb.unsandboxed.length > 0)
+        process.stderr.write(
+          `sandboxed (${sb.launcher}): ${sb.sandboxed.join(', ') || 'none'}; UNSANDBOXED: ${sb.unsandboxed.map((u) => `${u.server} (${u.reason})`).join(', ') || 'none'}\n`,
+        );
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);

@@ -1,7 +1,16 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/index.ts';
+import { DEFAULT_SANDBOX_UID } from '../../sandbox/index.ts';
 import { packageRoot } from '../paths.ts';
 import { print } from '../output.ts';
 
@@ -50,6 +59,11 @@ export function initProject(dir: string, opts: { demo?: boolean; force?: boolean
         readme,
         'This is the demo workspace. The demo agent may read files here; writes are denied by policy.\n',
       );
+    // The memory server's sandbox writes its graph here. Under root the sandbox runs as an
+    // unprivileged uid (the owner of a non-root workspace), so hand the directory to it.
+    const memory = join(root, 'memory');
+    mkdirSync(memory, { recursive: true, mode: 0o755 });
+    if (process.getuid?.() === 0) chownSync(memory, DEFAULT_SANDBOX_UID, DEFAULT_SANDBOX_UID);
   }
   mkdirSync(join(root, '.warden'), { recursive: true, mode: 0o700 });
   return { dir: root, written };

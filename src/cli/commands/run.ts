@@ -1,13 +1,17 @@
-import type { Command } from 'commander';
 import { isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../core/index.ts';
 import { readEnv, resolveCommand } from '../../config/index.ts';
+import type { Command } from 'commander';
 import { collect } from '../output.ts';
-import { runSandboxed, sandboxSettingsSchema } from '../../sandbox/index.ts';
+import type { GlobalOptions } from '../output.ts';
+import { config } from '../context.ts';
+import { resolveSandboxSettings, runSandboxed, WORKSPACE_TARGET } from '../../sandbox/index.ts';
+import type { SandboxOverrides } from '../../sandbox/index.ts';
 
 class RunError extends AppError<'ERR_USAGE'> {}
 
 interface RunFlags {
+  profile?: string;
   workspace?: string;
   workspaceMode: string;
   allowHost: string[];
@@ -17,7 +21,7 @@ interface RunFlags {
 }
 
 /**
- * `warden run -- COMMAND…`: runs an agent (any program) in a disposable sandbox. Exit code,
+ * `warden run [--profile NAME] [flags] -- COMMAND…`: runs an agent (any program) in a disposable sandbox. Exit code,
  * signals and the terminal pass through. The program's environment is built here from a few
  * named variables (PATH, TERM, LANG), never inherited wholesale.
  */
@@ -39,7 +43,11 @@ export function register(program: Command): void {
     .option('--memory <size>', 'memory limit, e.g. 512M')
     .option('--cpus <n>', 'CPU limit in cores, e.g. 1 or 0.5')
     .option('--pids <n>', 'process limit')
-    .action(async (argv: string[], o: RunFlags) => {
+    .option(
+      '--profile <name>',
+      'start from a named profile (sandbox_profiles in warden.yaml); the flags above replace its keys',
+    )
+    .action(async (argv: string[], o: RunFlags, cmd: Command) => {
       const [name, ...args] = argv;
       if (name === undefined)
         throw new RunError(
@@ -51,29 +59,12 @@ export function register(program: Command): void {
       if (typeof found === 'string') throw new RunError('ERR_USAGE', found);
       if (!['bind', 'copy'].includes(o.workspaceMode))
         throw new RunError('ERR_USAGE', '--workspace-mode is bind or copy');
-      const parsed = sandboxSettingsSchema.safeParse({
-        ...(o.workspace === undefined
-          ? { workspace: { mode: 'none' } }
-          : {
-              workspace: {
-                mode: o.workspaceMode,
-                path: isAbsolute(o.workspace) ? o.workspace : resolve(o.workspace),
-              },
-            }),
-        ...(o.allowHost.length > 0 ? { allowHosts: o.allowHost } : {}),
-        ...(o.memory === undefined ? {} : { memory: o.memory }),
-        ...(o.cpus === undefined ? {} : { cpus: Number(o.cpus) }),
-        ...(o.pids === undefined ? {} : { pids: Number(o.pids) }),
-      });
-      if (!parsed.success) {
-        throw new RunError(
-          'ERR_USAGE',
-          parsed.error.issues.map((i) => `${i.path.join('.') || 'option'}: ${i.message}`).join('; '),
-        );
-      }
+      const settings = sandboxFor(o, cmd.optsWithGlobals<GlobalOptions>());
+      const ws = settings.workspace;
+      const inside = ws !== undefined && ws.mode !== 'none' ? (ws.target ?? WORKSPACE_TARGET) : undefined;
       const env: Record<string, string> = {
         PATH: '/usr/local/bin:/usr/bin:/bin',
-        HOME: o.workspace === undefined ? '/tmp' : '/workspace',
+        HOME: inside ?? '/tmp',
       };
       for (const k of ['TERM', 'LANG', 'COLORTERM']) {
         const v = readEnv(k);
@@ -83,10 +74,62 @@ export function register(program: Command): void {
         command: found.command,
         args,
         env,
-        ...(o.workspace === undefined ? {} : { cwd: '/workspace' }),
-        profile: parsed.data,
+        ...(inside === undefined ? {} : { cwd: inside }),
+        profile: settings,
         label: `run:${name}`,
       });
       process.exitCode = r.code;
     });
+}
+
+/**
+ * The sandbox settings for this run: the named profile (if any) from warden.yaml, then each
+ * flag given replacing the profile's key. Without --profile, warden.yaml is not read at all.
+ */
+function sandboxFor(o: RunFlags, globals: GlobalOptions): SandboxOverrides {
+  const flags: Record<string, unknown> = {
+    ...(o.workspace === undefined
+      ? {}
+      : {
+          workspace: {
+            mode: o.workspaceMode,
+            path: isAbsolute(o.workspace) ? o.workspace : resolve(o.workspace),
+          },
+        }),
+    ...(o.allowHost.length > 0 ? { allowHosts: o.allowHost } : {}),
+    ...(o.memory === undefined ? {} : { memory: o.memory }),
+    ...(o.cpus === undefined ? {} : { cpus: Number(o.cpus) }),
+    ...(o.pids === undefined ? {} : { pids: Number(o.pids) }),
+  };
+  if (o.profile === undefined) {
+    const r = resolveSandboxSettings(
+      { workspace: { mode: 'none' }, ...flags },
+      { baseDir: process.cwd(), where: 'option' },
+    );
+    if (!r.ok) throw new RunError('ERR_USAGE', r.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    return r.value;
+  }
+  const cfg = config(globals);
+  const where = `sandbox_profiles.${o.profile}`;
+  const profiles = cfg.sandboxProfiles;
+  const own = profiles[o.profile];
+  if (own === undefined) {
+    const known = Object.keys(profiles);
+    throw new RunError(
+      'ERR_USAGE',
+      `no sandbox profile ${JSON.stringify(o.profile)} in ${cfg.file} (${known.length > 0 ? `known: ${known.join(', ')}` : 'sandbox_profiles is empty'})`,
+    );
+  }
+  const alone = resolveSandboxSettings(own, { baseDir: cfg.baseDir, profiles, where });
+  if (!alone.ok)
+    throw new RunError(
+      'ERR_USAGE',
+      `${cfg.file}: ${alone.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    );
+  const r = resolveSandboxSettings(
+    { profile: o.profile, ...flags },
+    { baseDir: cfg.baseDir, profiles, where: 'option' },
+  );
+  if (!r.ok) throw new RunError('ERR_USAGE', r.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  return r.value;
 }

@@ -1,7 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerConfig } from '../../config/index.ts';
 import type { Clock, Logger } from '../../core/index.ts';
-import type { Launcher } from '../../sandbox/index.ts';
+import type { Launcher, SandboxOverrides } from '../../sandbox/index.ts';
 import { GatewayError } from '../errors.ts';
 import { UpstreamConnection } from './connection.ts';
 import type { UpstreamHandlers } from './connection.ts';
@@ -10,6 +10,10 @@ import { UndiciHttpTransport } from './http-transport.ts';
 
 export interface SlotDeps {
   readonly launcher: Launcher;
+  /** This server's sandbox settings (LaunchSpec.sandbox); undefined when it runs unsandboxed. */
+  readonly sandbox?: SandboxOverrides | undefined;
+  /** The front session this slot belongs to (tags the sandbox's egress audit records). */
+  readonly session?: string | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly clientInfo: { name: string; version: string };
@@ -118,6 +122,8 @@ export class UpstreamSlot {
       env: { ...c.env },
       cwd: c.cwd,
       label: c.name,
+      sandbox: this.#deps.sandbox,
+      tags: { server: c.name, ...(this.#deps.session === undefined ? {} : { session: this.#deps.session }) },
     });
     return new LaunchedStdioTransport(proc, {
       maxLineBytes: this.#deps.maxLineBytes,
