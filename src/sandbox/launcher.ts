@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxOverrides } from './profile.ts';
+import type { EgressRewrite } from './egress/proxy.ts';
 
 /**
  * The launcher port: the only way Warden starts a process. The gateway asks a launcher for
@@ -20,6 +21,12 @@ export interface LaunchSpec {
    * over the sandboxing launcher's profile. Ignored by PlainLauncher.
    */
   readonly sandbox?: SandboxOverrides | undefined;
+  /**
+   * Rewrites (or refuses) each plain-HTTP request through this sandbox's egress proxy: the secret
+   * broker swaps placeholders for real values here (CD-5). Only sandboxing launchers honour it;
+   * a caller that needs it must refuse a launcher of kind 'plain'.
+   */
+  readonly egressRewrite?: EgressRewrite | undefined;
 }
 
 export interface ExitStatus {
