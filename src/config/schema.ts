@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema, sizeSchema } from './units.ts';
+import { onSecret, remoteServerSecrets, secretsSection, stdioServerSecrets } from './secrets-schema.ts';
 
 /**
  * The `warden.yaml` schema. Our own config is strict: an unknown key is an error (a typo must
@@ -42,6 +43,8 @@ const stdioServer = z.strictObject({
   /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
   prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
+  secrets: stdioServerSecrets.optional(),
+  on_secret: onSecret,
 });
 
 const remoteServer = z.strictObject({
@@ -55,6 +58,8 @@ const remoteServer = z.strictObject({
   /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
   prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
+  secrets: remoteServerSecrets.optional(),
+  on_secret: onSecret,
 });
 
 type StdioServerRaw = z.output<typeof stdioServer>;
@@ -159,6 +164,7 @@ export const configSchema = z
       .default({}),
     audit,
     logging,
+    secrets: secretsSection,
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

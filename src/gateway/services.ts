@@ -5,6 +5,7 @@ import type { Authenticator } from '../identity/index.ts';
 import type { PolicyEngine } from '../policy/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { WardenMetrics } from '../monitor/index.ts';
+import type { GatewaySecrets } from './secrets.ts';
 
 /** Everything the gateway needs, injected by the process root (cli) or by tests. */
 export interface GatewayServices {
@@ -18,4 +19,6 @@ export interface GatewayServices {
   readonly version: string;
   /** Prometheus metrics served at /metrics (to agents with the `metrics` role). */
   readonly metrics: WardenMetrics;
+  /** The secret broker: injection, exfiltration check, redaction (absent: no secrets configured in tests that build services by hand). */
+  readonly secrets?: GatewaySecrets;
 }

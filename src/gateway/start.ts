@@ -14,6 +14,9 @@ import { HttpFront } from './http-front.ts';
 import { METRICS_CONTENT_TYPE, WardenMetrics } from '../monitor/index.ts';
 import { closeUpstreamPools } from './upstream/http-transport.ts';
 import type { GatewayServices } from './services.ts';
+import { GatewaySecrets } from './secrets.ts';
+import { createRedactor, redactingLogger } from '../secrets/index.ts';
+import type { Redactor } from '../secrets/index.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -59,7 +62,14 @@ export async function startGateway(
   config: WardenConfig,
   options: StartOptions = {},
 ): Promise<RunningGateway> {
-  const logger = options.logger ?? silentLogger;
+  // Every log line passes the secret redactor: pattern rules from the start, known values once
+  // the broker is open (STYLE.md Logging).
+  let secrets: GatewaySecrets | undefined;
+  const early: Redactor = createRedactor({ values: [], patterns: true });
+  const logger =
+    options.logger === undefined
+      ? silentLogger
+      : redactingLogger(options.logger, () => secrets?.redactor() ?? early);
   const clock = options.clock ?? systemClock;
   const policy = await PolicyEngine.load(config.policiesDir, { logger: logger.child({ module: 'policy' }) });
   const store = await openStore({ url: config.store.url, dataDir: config.dataDir });
@@ -76,6 +86,12 @@ export async function startGateway(
         options.onFatal?.((e as Error).message);
       },
     });
+    secrets = await GatewaySecrets.open({
+      config,
+      db: store,
+      logger: logger.child({ module: 'secrets' }),
+      clock,
+    });
     await migrate(store, 'identity', identityMigrations);
     const registry = new AgentRegistry(store, { clock });
     const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
@@ -89,7 +105,9 @@ export async function startGateway(
       clock,
       version: wardenVersion(),
       metrics: new WardenMetrics(),
+      secrets,
     };
+    await secrets.startRotation(audit, clock);
     if (options.watchPolicies !== false) {
       const a = audit;
       stopWatch = policy.watch((r) => {
@@ -130,6 +148,7 @@ export async function startGateway(
       registry,
       async close() {
         stopWatch?.();
+        secrets?.close();
         await front.close();
         await closeUpstreamPools();
         await a.append({ kind: 'gateway.stopped' }).catch(() => {});
@@ -139,6 +158,7 @@ export async function startGateway(
     };
   } catch (e) {
     stopWatch?.();
+    secrets?.close();
     await audit?.close().catch(() => {});
     await store.close().catch(() => {});
     throw e;
