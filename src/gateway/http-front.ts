@@ -9,6 +9,7 @@ import type { ClientChannel } from './session.ts';
 import { RpcCode, errorText, parseBody, printable, resultText } from './jsonrpc.ts';
 import type { RpcFailure, RpcMessage, RpcRequest } from './jsonrpc.ts';
 import { dispatch, initializeResult, notify, supportedVersions } from './methods.ts';
+import { redactReply } from './secrets-redact.ts';
 import type { Reply } from './methods.ts';
 import { allowedHostSet, checkOrigin } from './host-check.ts';
 import { GatewayError } from './errors.ts';
@@ -261,7 +262,11 @@ export class HttpFront {
     req.socket.once('close', onClose);
     session.inflight.set(m.rawId, { abort, ...(channel === undefined ? {} : { channel }) });
     try {
-      return await dispatch(session, m, channel, abort.signal);
+      const reply = await dispatch(session, m, channel, abort.signal);
+      // The last net before the client: nothing a secret is in leaves (lists, errors, completions).
+      return session.services.secrets === undefined
+        ? reply
+        : redactReply(session.services.secrets.redactor(), reply);
     } finally {
       session.inflight.delete(m.rawId);
       req.socket.removeListener('close', onClose);
