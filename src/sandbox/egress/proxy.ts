@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { compileEgressRules } from './host-rules.ts';
 import { decide, systemResolver } from './decide.ts';
 import type { DecideInput, Resolver, Verdict } from './decide.ts';
+import { looksLikeTls, rewriteTunnelled } from './tunnel-rewrite.ts';
 
 /** One egress decision, reported when the connection ends (or at once when refused). */
 export interface EgressEvent {
@@ -77,6 +78,7 @@ type Report = (v: Verdict, kind: EgressEvent['kind'], bytesIn: number, bytesOut:
 
 function onConnect(
   input: DecideInput,
+  rewrite: EgressRewrite | undefined,
   report: Report,
   req: IncomingMessage,
   client: Duplex,
@@ -91,7 +93,11 @@ function onConnect(
   if (!target)
     return refuse('400 Bad Request', { allowed: false, host: '?', port: 0, reason: 'bad-authority' });
   void decide(input, target.host, target.port)
-    .then((v) => tunnel(v, report, client, head, refuse))
+    .then((v) =>
+      rewrite !== undefined && v.allowed
+        ? peekTunnel(rewrite, v, report, client, head)
+        : tunnel(v, report, client, head, refuse),
+    )
     .catch(() => client.destroy());
 }
 
@@ -124,6 +130,52 @@ function tunnel(
     client.destroy();
     report(v, 'connect', bytesIn, bytesOut);
   });
+}
+
+/**
+ * With a rewrite hook: answer the CONNECT at once and look at the first bytes. TLS is tunnelled
+ * untouched; plain HTTP (which Node's agents and undici tunnel too) goes through the hook.
+ */
+function peekTunnel(
+  rewrite: EgressRewrite,
+  v: Verdict & { allowed: true },
+  report: Report,
+  client: Duplex,
+  head: Buffer,
+): void {
+  const go = (first: Buffer): void => {
+    if (!looksLikeTls(first)) {
+      rewriteTunnelled(rewrite, v, client, first, (o) =>
+        report(
+          o.refused === undefined ? v : { ...v, allowed: false, reason: o.refused },
+          'connect',
+          o.bytesIn,
+          o.bytesOut,
+        ),
+      );
+      return;
+    }
+    client.pause(); // nothing is read (and lost) before the upstream connection is up
+    const up: Socket = connect({ host: v.address, port: v.port });
+    let bytesIn = 0;
+    let bytesOut = first.length;
+    up.on('data', (d: Buffer) => (bytesIn += d.length));
+    up.once('connect', () => {
+      client.on('data', (d: Buffer) => (bytesOut += d.length));
+      up.write(first);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    up.once('error', () => client.destroy());
+    client.once('close', () => up.destroy());
+    up.once('close', () => {
+      client.destroy();
+      report(v, 'connect', bytesIn, bytesOut);
+    });
+  };
+  client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length > 0) return go(head);
+  client.once('data', (d: Buffer) => go(d));
 }
 
 function onRequest(
@@ -286,7 +338,7 @@ export function startEgressProxy(opts: EgressProxyOptions): Promise<EgressProxy>
     onRequest(input, opts, report, req, res),
   );
   server.on('connect', (req: IncomingMessage, sock: Duplex, head: Buffer) =>
-    onConnect(input, report, req, sock, head),
+    onConnect(input, opts.rewrite, report, req, sock, head),
   );
   server.on('clientError', (_e, sock: Duplex) => sock.destroy());
   const sockets = new Set<Duplex>();
