@@ -126,6 +126,8 @@ export class GatewaySecrets {
   readonly #listeners = new Set<(name: string) => void>();
   readonly #timers: NodeJS.Timeout[] = [];
   #audit: AuditLog | undefined;
+  /** Store versions last seen, to notice rotations made by another process (`warden secret rotate`). */
+  #versions = new Map<string, number>();
 
   private constructor(
     broker: SecretBroker,
@@ -179,10 +181,9 @@ export class GatewaySecrets {
   /** Fingerprints of the current values of `names` (names whose value is unknown are skipped). */
   fingerprints(names: readonly string[]): Record<string, string> {
     const out: Record<string, string> = {};
-    const known = this.broker.knownSecrets();
     for (const n of names) {
-      const v = known.filter((k) => k.name === n).at(-1);
-      if (v !== undefined) out[n] = this.fingerprint(v.value);
+      const v = this.broker.currentValue(n);
+      if (v !== undefined) out[n] = this.fingerprint(v);
     }
     return out;
   }
@@ -270,6 +271,7 @@ export class GatewaySecrets {
     }
     const after = this.fingerprints([name])[name];
     const info = await this.store.info(name).catch(() => undefined);
+    if (info !== undefined) this.#versions.set(name, info.version);
     await this.#audit?.append({
       kind: 'secret.rotated',
       outcome: 'ok',
@@ -284,9 +286,32 @@ export class GatewaySecrets {
     for (const l of this.#listeners) l(name);
   }
 
-  /** Starts the `rotate_every` timers (store secrets resume from their last rotation). */
-  async startRotation(audit: AuditLog, clock: Clock): Promise<void> {
+  /**
+   * Re-reads the store: a secret whose version changed elsewhere (the CLI) joins the redaction
+   * set and the servers using it restart. Returns the names that changed.
+   */
+  async refreshFromStore(): Promise<string[]> {
+    const list = await this.store.list();
+    const changed = list
+      .filter((i) => (this.#versions.get(i.name) ?? i.version) !== i.version)
+      .map((i) => i.name);
+    this.#versions = new Map(list.map((i) => [i.name, i.version]));
+    if (changed.length === 0) return [];
+    await this.broker.reloadStore();
+    for (const name of changed) {
+      this.#logger.info('secret changed in the store', { secret: name });
+      for (const l of this.#listeners) l(name);
+    }
+    return changed;
+  }
+
+  /** Starts the `rotate_every` timers (store secrets resume from their last rotation) and the store watch. */
+  async startRotation(audit: AuditLog, clock: Clock, watchEveryMs = 30_000): Promise<void> {
     this.#audit = audit;
+    this.#versions = new Map((await this.store.list()).map((i) => [i.name, i.version]));
+    const watch = setInterval(() => void this.refreshFromStore().catch(() => {}), watchEveryMs);
+    watch.unref();
+    this.#timers.push(watch);
     for (const [name, src] of Object.entries(this.config.sources)) {
       const every = src.rotateEveryMs;
       if (every === undefined) continue;
@@ -314,7 +339,7 @@ export class GatewaySecrets {
   }
 
   close(): void {
-    for (const t of this.#timers) clearTimeout(t);
+    for (const t of this.#timers) clearTimeout(t); // also clears the interval
     this.#timers.length = 0;
     this.#listeners.clear();
   }
