@@ -202,8 +202,10 @@ export class GatewaySecrets {
     const env: Record<string, string> = {};
     const headers: Record<string, string> = {};
     if (server.kind === 'stdio') {
-      for (const [i, name] of this.#canaries.entries())
-        env[`WARDEN_CANARY_${i + 1}`] = await this.broker.resolve(name);
+      for (const [i, name] of this.#canaries.entries()) {
+        const value = this.broker.currentValue(name);
+        if (value !== undefined) env[`WARDEN_CANARY_${i + 1}`] = value;
+      }
     }
     if (s === undefined) return { env, headers };
     for (const [variable, name] of Object.entries(s.env)) env[variable] = await this.broker.resolve(name);
