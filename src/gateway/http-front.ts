@@ -14,6 +14,17 @@ import type { Reply } from './methods.ts';
 import { allowedHostSet, checkOrigin } from './host-check.ts';
 import { GatewayError } from './errors.ts';
 
+/** Methods whose results the pipeline or the session's listing cache already redacted. */
+const ALREADY_REDACTED = new Set([
+  'tools/call',
+  'resources/read',
+  'prompts/get',
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+]);
+
 const SESSION_IDLE_MS = 30 * 60_000;
 const MAX_BATCH = 32;
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -263,10 +274,11 @@ export class HttpFront {
     session.inflight.set(m.rawId, { abort, ...(channel === undefined ? {} : { channel }) });
     try {
       const reply = await dispatch(session, m, channel, abort.signal);
-      // The last net before the client: nothing a secret is in leaves (lists, errors, completions).
-      return session.services.secrets === undefined
-        ? reply
-        : redactReply(session.services.secrets.redactor(), reply);
+      // The last net before the client: errors and relayed results (completions) are redacted
+      // here; pipeline results and listings were redacted per server already.
+      const secrets = session.services.secrets;
+      if (secrets === undefined || ('result' in reply && ALREADY_REDACTED.has(m.method))) return reply;
+      return redactReply(secrets.redactor(), reply);
     } finally {
       session.inflight.delete(m.rawId);
       req.socket.removeListener('close', onClose);

@@ -1,10 +1,10 @@
 /**
- * The redactor: known secret values (in every form of encodings.ts) found by one Aho–Corasick
- * automaton, plus optional pattern rules (pattern-rules.ts). Replacement is
+ * The redactor: known secret values (in every form of encodings.ts) found by one multi-pattern
+ * matcher (window-matcher.ts: a rolling-hash filter, Aho–Corasick for short forms), plus optional pattern rules (pattern-rules.ts). Replacement is
  * `[REDACTED:<rule>]`, with rule `secret:<NAME>` for known values and the pattern rule id
  * otherwise. A redactor is immutable: rotation builds a new one.
  */
-import { AhoCorasick } from './aho-corasick.ts';
+import { WindowMatcher } from './window-matcher.ts';
 import { encodedForms } from './encodings.ts';
 import type { EncodingId } from './encodings.ts';
 import { scanPatterns, PATTERN_OVERLAP } from './pattern-rules.ts';
@@ -72,7 +72,7 @@ export function createRedactor(options: RedactorOptions): Redactor {
       owners.push({ name: s.name, encoding: form.encoding });
     }
   }
-  const ac = texts.length > 0 ? new AhoCorasick(texts) : null;
+  const ac = texts.length > 0 ? new WindowMatcher(texts) : null;
   const patterns = options.patterns === true;
   const maxPatternLength = ac?.maxLength ?? 0;
 
