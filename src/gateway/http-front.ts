@@ -278,7 +278,16 @@ export class HttpFront {
       // here; pipeline results and listings were redacted per server already.
       const secrets = session.services.secrets;
       if (secrets === undefined || ('result' in reply && ALREADY_REDACTED.has(m.method))) return reply;
-      return redactReply(secrets.redactor(), reply);
+      try {
+        return redactReply(secrets.redactor(), reply);
+      } catch {
+        return {
+          error: {
+            code: RpcCode.INTERNAL_ERROR,
+            message: 'Internal error: reply too deeply nested to check for secrets',
+          },
+        };
+      }
     } finally {
       session.inflight.delete(m.rawId);
       req.socket.removeListener('close', onClose);

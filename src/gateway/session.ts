@@ -225,7 +225,16 @@ export class FrontSession {
   }
 
   #fromUpstream(server: string, method: string, raw: Record<string, unknown> | undefined): void {
-    const params = this.#clean(raw);
+    let params: Record<string, unknown> | undefined;
+    try {
+      params = this.#clean(raw);
+    } catch {
+      // fail closed: what cannot be checked for secrets is not relayed
+      this.services.logger.warn('dropped an upstream notification too deeply nested to check for secrets', {
+        server,
+      });
+      return;
+    }
     if (method.endsWith('/list_changed')) {
       for (const key of [...this.#lists.keys()])
         if (key.startsWith(`${server}\u0000`)) this.#lists.delete(key);
@@ -272,7 +281,17 @@ export class FrontSession {
     raw: Record<string, unknown> | undefined,
   ): Promise<unknown> {
     if (method === 'ping') return Promise.resolve({});
-    const params = this.#clean(raw);
+    let params: Record<string, unknown> | undefined;
+    try {
+      params = this.#clean(raw);
+    } catch {
+      return Promise.reject(
+        new UpstreamRpcError(server, {
+          code: -32602,
+          message: 'Invalid params: too deeply nested to check for secrets',
+        }),
+      );
+    }
     if (
       !RELAYED_REQUESTS.has(method) ||
       relayedCapabilities(this.clientCapabilities)[method.split('/')[0]!] === undefined

@@ -12,7 +12,18 @@ export async function redactOutput(ctx: CallContext): Promise<StepResult> {
   const { services } = ctx.session;
   const secrets = services.secrets;
   if (secrets === undefined || ctx.result === undefined || ctx.target === undefined) return CONTINUE;
-  const r = scrub(secrets.redactor(), ctx.result);
+  let r: ReturnType<typeof scrub>;
+  try {
+    r = scrub(secrets.redactor(), ctx.result);
+  } catch {
+    // fail closed: a result too deeply nested to check is not returned
+    ctx.result = undefined;
+    ctx.outcome = 'error';
+    ctx.errorCode = 'ERR_SECRET_UNCHECKABLE';
+    return stop(RpcCode.FORBIDDEN, 'Forbidden: the result is too deeply nested to check for secrets', {
+      code: 'ERR_SECRET_UNCHECKABLE',
+    });
+  }
   if (r.findings.length === 0) return CONTINUE;
   const server = services.config.servers.find((s) => s.name === ctx.target!.server);
   const block = server?.onSecret === 'block';

@@ -136,6 +136,12 @@ describe('secrets on the gateway path (SB-1, SB-2, SB-5, SB-6, EX-2)', () => {
     });
   });
 
+  it('a result too deeply nested to check for secrets is withheld (fail closed); a shallow one passes', async () => {
+    await assert.rejects(call('leaky.deep', { depth: 300 }), /too deeply nested to check for secrets/);
+    const ok = await call('leaky.deep', { depth: 10 });
+    assert.match(text(ok), /"leaf":"ok"/);
+  });
+
   it('EX-2: arguments carrying the secret in any encoding are refused before policy; other arguments pass', async () => {
     const b = Buffer.from(VALUE);
     const forms = [
