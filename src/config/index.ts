@@ -10,5 +10,9 @@ export type {
   StdioServerConfig,
   RemoteServerConfig,
   GatewayConfig,
+  SecretsConfig,
+  SecretSourceConfig,
+  ServerSecretsConfig,
+  CommandSpec,
 } from './types.ts';
 export { readEnv } from './env.ts';

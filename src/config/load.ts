@@ -7,6 +7,7 @@ import { ConfigError } from './errors.ts';
 import { configSchema, messageOf, splitListen } from './schema.ts';
 import type { ParsedConfig } from './schema.ts';
 import type { ServerConfig, WardenConfig } from './types.ts';
+import { resolveSecretsSection, resolveServerSecrets } from './secrets-load.ts';
 
 export interface ConfigIssue {
   readonly file: string;
@@ -89,8 +90,21 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
   const env = options.env ?? process.env;
   const issues: ConfigIssue[] = [];
   const servers: ServerConfig[] = [];
+  const secretsCtx = {
+    file,
+    baseDir,
+    dataDir: resolve(baseDir, options.dataDir ?? c.data_dir),
+    issues,
+    resolveCommand: (cmd: string) => resolveCommand(cmd, env),
+  };
+  const secrets = resolveSecretsSection(c.secrets, secretsCtx);
   for (const [name, s] of Object.entries(c.servers)) {
     const timeoutMs = s.timeout ?? c.gateway.call_timeout;
+    const serverSecrets = resolveServerSecrets(name, s.secrets, secrets, secretsCtx);
+    const secretFields = {
+      ...(serverSecrets === undefined ? {} : { secrets: serverSecrets }),
+      onSecret: s.on_secret,
+    };
     if ('url' in s) {
       servers.push(
         Object.freeze({
@@ -101,6 +115,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
           trusted: s.trusted,
           prefix: s.prefix,
           timeoutMs,
+          ...secretFields,
         }),
       );
       continue;
@@ -127,6 +142,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
         prefix: s.prefix,
         timeoutMs,
         sandbox: s.sandbox === false ? false : s.sandbox === true || s.sandbox === undefined ? {} : s.sandbox,
+        ...secretFields,
       }),
     );
   }
@@ -164,6 +180,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
     },
     logging: { level: c.logging.level },
     sandboxProfiles: c.sandbox_profiles,
+    secrets,
   } satisfies WardenConfig);
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema, sizeSchema } from './units.ts';
+import { onSecret, remoteServerSecrets, secretsSection, stdioServerSecrets } from './secrets-schema.ts';
 
 /**
  * The `warden.yaml` schema. Our own config is strict: an unknown key is an error (a typo must
@@ -51,6 +52,8 @@ const stdioServer = z.strictObject({
    * the raw mapping). Absent: sandboxed with the defaults. `false`: an explicit, warned opt-out.
    */
   sandbox: sandboxBlock.optional(),
+  secrets: stdioServerSecrets.optional(),
+  on_secret: onSecret,
 });
 
 const remoteServer = z.strictObject({
@@ -64,6 +67,8 @@ const remoteServer = z.strictObject({
   /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
   prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
+  secrets: remoteServerSecrets.optional(),
+  on_secret: onSecret,
 });
 
 type StdioServerRaw = z.output<typeof stdioServer>;
@@ -192,6 +197,7 @@ export const configSchema = z
         z.record(z.string(), z.unknown(), { error: 'a sandbox profile is a mapping of sandbox settings' }),
       )
       .default({}),
+    secrets: secretsSection,
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

@@ -16,6 +16,10 @@ export interface StdioServerConfig {
    * explicit opt-out. Validated by the gateway at start-up (config does not depend on sandbox).
    */
   readonly sandbox: false | Readonly<Record<string, unknown>>;
+  /** Secrets this server receives (docs/secrets.md); absent = none. */
+  readonly secrets?: ServerSecretsConfig;
+  /** What happens to output holding a secret: redact (default) or block. */
+  readonly onSecret?: 'redact' | 'block';
 }
 
 export interface RemoteServerConfig {
@@ -27,6 +31,8 @@ export interface RemoteServerConfig {
   /** Tools and prompts appear as `<server>.<name>` when true (default), as `<name>` when false. */
   readonly prefix: boolean;
   readonly timeoutMs: number;
+  readonly secrets?: ServerSecretsConfig;
+  readonly onSecret?: 'redact' | 'block';
 }
 
 export type ServerConfig = StdioServerConfig | RemoteServerConfig;
@@ -58,4 +64,47 @@ export interface WardenConfig {
   readonly logging: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** `sandbox_profiles:` as written (raw mappings, validated where used). */
   readonly sandboxProfiles: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The secret broker (absent only in hand-built configs; load always sets it). */
+  readonly secrets?: SecretsConfig;
+}
+
+/** Which secrets a server gets and how (stdio: env, placeholders; remote: headers). */
+export interface ServerSecretsConfig {
+  /** Environment variable → secret name. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Header name → template with `${NAME}` references. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Secret name → exact hosts it is bound to and the variable holding its placeholder. */
+  readonly placeholders: Readonly<
+    Record<string, { readonly hosts: readonly string[]; readonly env: string }>
+  >;
+}
+
+/** A program run without a shell; `command` is absolute (resolved at load). */
+export interface CommandSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+export interface SecretSourceConfig {
+  readonly provider: 'store' | 'env' | 'command';
+  /** env provider: the variable. */
+  readonly env?: string;
+  readonly command?: CommandSpec;
+  readonly ttlMs?: number;
+  readonly rotateEveryMs?: number;
+  readonly rotateCommand?: CommandSpec;
+  /** Servers allowed to ask for this secret (undefined = any). */
+  readonly servers?: readonly string[];
+}
+
+export interface SecretsConfig {
+  readonly masterKey:
+    | { readonly kind: 'file'; readonly path: string }
+    | { readonly kind: 'env'; readonly variable: string }
+    | { readonly kind: 'command'; readonly command: CommandSpec };
+  readonly graceMs: number;
+  readonly patterns: boolean;
+  readonly canaries: number;
+  readonly sources: Readonly<Record<string, SecretSourceConfig>>;
 }

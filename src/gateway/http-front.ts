@@ -9,9 +9,21 @@ import type { ClientChannel } from './session.ts';
 import { RpcCode, errorText, parseBody, printable, resultText } from './jsonrpc.ts';
 import type { RpcFailure, RpcMessage, RpcRequest } from './jsonrpc.ts';
 import { dispatch, initializeResult, notify, supportedVersions } from './methods.ts';
+import { redactReply } from './secrets-redact.ts';
 import type { Reply } from './methods.ts';
 import { allowedHostSet, checkOrigin } from './host-check.ts';
 import { GatewayError } from './errors.ts';
+
+/** Methods whose results the pipeline or the session's listing cache already redacted. */
+const ALREADY_REDACTED = new Set([
+  'tools/call',
+  'resources/read',
+  'prompts/get',
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+]);
 
 const SESSION_IDLE_MS = 30 * 60_000;
 const MAX_BATCH = 32;
@@ -261,7 +273,21 @@ export class HttpFront {
     req.socket.once('close', onClose);
     session.inflight.set(m.rawId, { abort, ...(channel === undefined ? {} : { channel }) });
     try {
-      return await dispatch(session, m, channel, abort.signal);
+      const reply = await dispatch(session, m, channel, abort.signal);
+      // The last net before the client: errors and relayed results (completions) are redacted
+      // here; pipeline results and listings were redacted per server already.
+      const secrets = session.services.secrets;
+      if (secrets === undefined || ('result' in reply && ALREADY_REDACTED.has(m.method))) return reply;
+      try {
+        return redactReply(secrets.redactor(), reply);
+      } catch {
+        return {
+          error: {
+            code: RpcCode.INTERNAL_ERROR,
+            message: 'Internal error: reply too deeply nested to check for secrets',
+          },
+        };
+      }
     } finally {
       session.inflight.delete(m.rawId);
       req.socket.removeListener('close', onClose);

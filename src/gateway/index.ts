@@ -10,3 +10,5 @@ export { parseStrictJson, JsonSyntaxError } from './strict-json.ts';
 export { exposeNamed } from './catalog.ts';
 export { STEPS, runPipeline } from './pipeline.ts';
 export type { CallContext, Step, StepResult } from './pipeline.ts';
+export { GatewaySecrets, loadMasterKey, launcherCommand, secretNamesOf } from './secrets.ts';
+export type { Injection } from './secrets.ts';

@@ -7,6 +7,8 @@ import { resolveTarget } from './steps/resolve.ts';
 import { authorize } from './steps/authorize.ts';
 import { auditCompleted, auditDecided } from './steps/audit.ts';
 import { forward } from './steps/forward.ts';
+import { exfil } from './steps/exfil.ts';
+import { redactOutput } from './steps/redact-output.ts';
 
 /**
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
@@ -30,6 +32,8 @@ export interface CallContext {
   readonly startedAt: number;
   target?: { server: string; name: string; exposed: string; def?: Readonly<Record<string, unknown>> };
   args?: Record<string, unknown>;
+  /** The arguments as the audit log stores them (secrets redacted; set by the exfil step). */
+  auditArgs?: unknown;
   decision?: Decision;
   decidedSeq?: number;
   result?: unknown;
@@ -53,7 +57,15 @@ export function stop(code: number, message: string, data?: unknown): StepResult 
 }
 
 /** The steps, in order. */
-export const STEPS: readonly Step[] = [rateLimit, resolveTarget, authorize, auditDecided, forward];
+export const STEPS: readonly Step[] = [
+  rateLimit,
+  resolveTarget,
+  exfil,
+  authorize,
+  auditDecided,
+  forward,
+  redactOutput,
+];
 
 export async function runPipeline(ctx: CallContext): Promise<{ result: unknown } | { error: RpcErrorReply }> {
   let failure: RpcErrorReply | undefined;

@@ -6,6 +6,7 @@ import type { PolicyEngine } from '../policy/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { WardenMetrics } from '../monitor/index.ts';
 import type { GatewaySandboxing } from './sandboxing.ts';
+import type { GatewaySecrets } from './secrets.ts';
 
 /** Everything the gateway needs, injected by the process root (cli) or by tests. */
 export interface GatewayServices {
@@ -21,4 +22,6 @@ export interface GatewayServices {
   readonly metrics: WardenMetrics;
   /** Per stdio server: its launcher and sandbox settings (absent: `launcher`, no settings). */
   readonly sandboxing?: GatewaySandboxing;
+  /** The secret broker: injection, exfiltration check, redaction (absent: no secrets configured in tests that build services by hand). */
+  readonly secrets?: GatewaySecrets;
 }

@@ -2,12 +2,14 @@ import type { Principal } from '../identity/index.ts';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import { newSessionId } from '../core/index.ts';
 import type { ServerConfig } from '../config/index.ts';
+import type { Launcher } from '../sandbox/index.ts';
 import { UpstreamSlot } from './upstream/slot.ts';
 import type { UpstreamConnection } from './upstream/connection.ts';
 import type { GatewayServices } from './services.ts';
 import { exposeNamed } from './catalog.ts';
 import type { ExposedTool } from './catalog.ts';
 import { UpstreamRpcError } from './errors.ts';
+import { scrub, stderrLogger } from './secrets-redact.ts';
 
 /** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
 export interface ClientChannel {
@@ -69,12 +71,34 @@ export class FrontSession {
   readonly slots = new Map<string, UpstreamSlot>();
   readonly #lists = new Map<string, { generation: number; items: Record<string, unknown>[] }>();
   #closed = false;
+  readonly #unsubscribe: (() => void) | undefined;
 
   constructor(principal: Principal, services: GatewayServices) {
     this.principal = principal;
     this.services = services;
     this.lastSeen = services.clock.now();
     for (const s of services.config.servers) this.slots.set(s.name, this.#slot(s));
+    // After a rotation the servers using that secret restart (in-flight calls finish first).
+    this.#unsubscribe = services.secrets?.onRotated((name) => {
+      for (const slot of this.slots.values())
+        if (services.secrets!.uses(slot.config, name)) void slot.recycle().catch(() => {});
+    });
+  }
+
+  /** Upstream stderr goes to the debug log, redacted line by line (or only its size without a broker). */
+  #stderr(config: ServerConfig): (server: string, chunk: string) => void {
+    const { services } = this;
+    const secrets = services.secrets;
+    if (secrets === undefined)
+      return (server, chunk) => services.logger.debug('upstream stderr', { server, bytes: chunk.length });
+    const log = stderrLogger(() => secrets.redactor(), services.logger, config.name);
+    return (_server, chunk) => log(chunk);
+  }
+
+  /** `value` with every secret redacted (upstream output relayed to the client). */
+  #clean<T>(value: T): T {
+    const secrets = this.services.secrets;
+    return secrets === undefined ? value : scrub(secrets.redactor(), value).value;
   }
 
   #slot(config: ServerConfig): UpstreamSlot {
@@ -91,8 +115,10 @@ export class FrontSession {
         clientInfo: { name: 'warden-gateway', version: services.version },
         capabilities: () => relayedCapabilities(this.clientCapabilities),
         maxLineBytes: 64 * 1024 * 1024,
-        onStderr: (server, chunk) =>
-          services.logger.debug('upstream stderr', { server, bytes: chunk.length }),
+        onStderr: this.#stderr(config),
+        ...(services.secrets === undefined
+          ? {}
+          : { inject: (c: ServerConfig, l: Launcher) => services.secrets!.inject(c, l) }),
       },
       {
         onNotification: (method, params) => this.#fromUpstream(config.name, method, params),
@@ -134,8 +160,27 @@ export class FrontSession {
       cursor = typeof r?.nextCursor === 'string' ? r.nextCursor : undefined;
       if (cursor === undefined) break;
     }
-    this.#lists.set(key, { generation: slot.generation, items });
-    return items;
+    const clean = this.#cleanList(slot.config, items);
+    this.#lists.set(key, { generation: slot.generation, items: clean });
+    return clean;
+  }
+
+  /**
+   * A listing (tools, prompts, resources) with secrets redacted; with `on_secret: block` an item
+   * holding a secret is left out instead.
+   */
+  #cleanList(config: ServerConfig, items: Record<string, unknown>[]): Record<string, unknown>[] {
+    const secrets = this.services.secrets;
+    if (secrets === undefined) return items;
+    const out: Record<string, unknown>[] = [];
+    for (const item of items) {
+      const r = scrub(secrets.redactor(), item);
+      if (r.findings.length === 0) out.push(item);
+      else if (config.onSecret !== 'block') out.push(r.value);
+    }
+    if (out.length !== items.length || out.some((x, i) => x !== items[i]))
+      this.services.logger.warn('secret found in an upstream listing', { server: config.name });
+    return out;
   }
 
   /** Tools (or prompts) of every server that answers, under collision-free exposed names. */
@@ -182,7 +227,17 @@ export class FrontSession {
     return byTemplate?.server;
   }
 
-  #fromUpstream(server: string, method: string, params: Record<string, unknown> | undefined): void {
+  #fromUpstream(server: string, method: string, raw: Record<string, unknown> | undefined): void {
+    let params: Record<string, unknown> | undefined;
+    try {
+      params = this.#clean(raw);
+    } catch {
+      // fail closed: what cannot be checked for secrets is not relayed
+      this.services.logger.warn('dropped an upstream notification too deeply nested to check for secrets', {
+        server,
+      });
+      return;
+    }
     if (method.endsWith('/list_changed')) {
       for (const key of [...this.#lists.keys()])
         if (key.startsWith(`${server}\u0000`)) this.#lists.delete(key);
@@ -226,9 +281,20 @@ export class FrontSession {
   #requestFromUpstream(
     server: string,
     method: string,
-    params: Record<string, unknown> | undefined,
+    raw: Record<string, unknown> | undefined,
   ): Promise<unknown> {
     if (method === 'ping') return Promise.resolve({});
+    let params: Record<string, unknown> | undefined;
+    try {
+      params = this.#clean(raw);
+    } catch {
+      return Promise.reject(
+        new UpstreamRpcError(server, {
+          code: -32602,
+          message: 'Invalid params: too deeply nested to check for secrets',
+        }),
+      );
+    }
     if (
       !RELAYED_REQUESTS.has(method) ||
       relayedCapabilities(this.clientCapabilities)[method.split('/')[0]!] === undefined
@@ -282,6 +348,7 @@ export class FrontSession {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unsubscribe?.();
     for (const f of this.inflight.values()) f.abort.abort();
     for (const p of this.#pendingToClient.values()) p.reject(new Error('session closed'));
     this.#pendingToClient.clear();

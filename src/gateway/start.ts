@@ -14,6 +14,9 @@ import { HttpFront } from './http-front.ts';
 import { METRICS_CONTENT_TYPE, WardenMetrics } from '../monitor/index.ts';
 import { closeUpstreamPools } from './upstream/http-transport.ts';
 import type { GatewayServices } from './services.ts';
+import { GatewaySecrets } from './secrets.ts';
+import { createRedactor, redactingLogger } from '../secrets/index.ts';
+import type { Redactor } from '../secrets/index.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -64,7 +67,14 @@ export async function startGateway(
   config: WardenConfig,
   options: StartOptions = {},
 ): Promise<RunningGateway> {
-  const logger = options.logger ?? silentLogger;
+  // Every log line passes the secret redactor: pattern rules from the start, known values once
+  // the broker is open (STYLE.md Logging).
+  let secrets: GatewaySecrets | undefined;
+  const early: Redactor = createRedactor({ values: [], patterns: true });
+  const logger =
+    options.logger === undefined
+      ? silentLogger
+      : redactingLogger(options.logger, () => secrets?.redactor() ?? early);
   const clock = options.clock ?? systemClock;
   const sandboxSettings = validateSandboxSettings(config);
   const policy = await PolicyEngine.load(config.policiesDir, { logger: logger.child({ module: 'policy' }) });
@@ -82,6 +92,12 @@ export async function startGateway(
         logger.error('audit log failed: refusing every call until restart', { error: (e as Error).message });
         options.onFatal?.((e as Error).message);
       },
+    });
+    secrets = await GatewaySecrets.open({
+      config,
+      db: store,
+      logger: logger.child({ module: 'secrets' }),
+      clock,
     });
     await migrate(store, 'identity', identityMigrations);
     const registry = new AgentRegistry(store, { clock });
@@ -103,7 +119,9 @@ export async function startGateway(
       clock,
       version: wardenVersion(),
       metrics: new WardenMetrics(),
+      secrets,
     };
+    await secrets.startRotation(audit, clock);
     if (options.watchPolicies !== false) {
       const a = audit;
       stopWatch = policy.watch((r) => {
@@ -149,6 +167,7 @@ export async function startGateway(
       registry,
       async close() {
         stopWatch?.();
+        secrets?.close();
         await front.close();
         await closeUpstreamPools();
         await sandboxing.selfTest;
@@ -159,6 +178,7 @@ export async function startGateway(
     };
   } catch (e) {
     stopWatch?.();
+    secrets?.close();
     await audit?.close().catch(() => {});
     await store.close().catch(() => {});
     throw e;

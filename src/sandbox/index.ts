@@ -35,6 +35,7 @@ export { createSandboxCgroup, sweepStaleCgroups } from './sandbox-cgroup.ts';
 export type { SandboxCgroup } from './sandbox-cgroup.ts';
 export { startEgressProxy } from './egress/proxy.ts';
 export type { EgressEvent, EgressProxy, EgressProxyOptions } from './egress/proxy.ts';
+export type { EgressHttpRequest, EgressRewrite } from './egress/proxy.ts';
 export {
   parseEgressRule,
   compileEgressRules,

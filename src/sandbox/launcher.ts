@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxOverrides } from './profile.ts';
+import type { EgressRewrite } from './egress/proxy.ts';
 
 /**
  * The launcher port: the only way Warden starts a process. The gateway asks a launcher for
@@ -25,6 +26,12 @@ export interface LaunchSpec {
    * its audit records say whose sandbox made the connection). Ignored by PlainLauncher.
    */
   readonly tags?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Rewrites (or refuses) each plain-HTTP request through this sandbox's egress proxy: the secret
+   * broker swaps placeholders for real values here (CD-5). Only sandboxing launchers honour it;
+   * a caller that needs it must refuse a launcher of kind 'plain'.
+   */
+  readonly egressRewrite?: EgressRewrite | undefined;
 }
 
 export interface ExitStatus {

@@ -80,6 +80,7 @@ async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
       onDecision: ctx.onEgress,
       resolve: ctx.resolve,
       inspectUrl: ctx.inspectUrl,
+      rewrite: ctx.spec.egressRewrite,
     });
     chmodSync(socketPath, 0o600);
     if (owner) chownSync(socketPath, owner.uid, owner.gid);

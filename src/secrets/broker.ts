@@ -70,6 +70,16 @@ export class SecretBroker {
   }
 
   /**
+   * The current value of `name` as far as the broker knows, without asking a provider: the
+   * store's newest version, else the value last resolved (undefined when never seen).
+   */
+  currentValue(name: string): string | undefined {
+    const stored = this.#storeValues.filter((s) => s.name === name).at(-1);
+    if (stored !== undefined) return stored.value;
+    return this.#held.find((h) => h.name === name && h.retiredAt === null)?.value;
+  }
+
+  /**
    * The value of `name` from its configured provider; ERR_SECRET_UNAVAILABLE when there is no
    * provider or it fails (the caller fails closed). The value joins the redaction set before it
    * is returned.

@@ -18,6 +18,8 @@ export { storeProvider, envProvider, commandProvider } from './providers.ts';
 export type { SecretProvider, ProviderKind, RunCommand, CommandProviderOptions } from './providers.ts';
 export { AhoCorasick } from './aho-corasick.ts';
 export type { AcMatch } from './aho-corasick.ts';
+export { WindowMatcher } from './window-matcher.ts';
+export type { PatternMatcher } from './window-matcher.ts';
 export { encodedForms, base64Core } from './encodings.ts';
 export type { EncodingId, EncodedForm } from './encodings.ts';
 export { patternRuleNames, scanPatterns, PATTERN_WINDOW, PATTERN_OVERLAP } from './pattern-rules.ts';

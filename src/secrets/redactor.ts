@@ -1,11 +1,10 @@
 /**
- * The redactor: known secret values (in every form of encodings.ts) found by one Aho–Corasick
- * automaton, plus optional pattern rules (pattern-rules.ts). Replacement is
+ * The redactor: known secret values (in every form of encodings.ts) found by one multi-pattern
+ * matcher (window-matcher.ts: a rolling-hash filter, Aho–Corasick for short forms), plus optional pattern rules (pattern-rules.ts). Replacement is
  * `[REDACTED:<rule>]`, with rule `secret:<NAME>` for known values and the pattern rule id
  * otherwise. A redactor is immutable: rotation builds a new one.
  */
-import { AhoCorasick } from './aho-corasick.ts';
-import { SAMPLED_MIN_LENGTH, SampledMatcher } from './sampled-matcher.ts';
+import { WindowMatcher } from './window-matcher.ts';
 import { encodedForms } from './encodings.ts';
 import type { EncodingId } from './encodings.ts';
 import { scanPatterns, PATTERN_OVERLAP } from './pattern-rules.ts';
@@ -54,37 +53,6 @@ export interface Redactor {
   containsKnown(text: string): boolean;
 }
 
-type Scan = (text: string, onMatch: (pattern: number, start: number, end: number) => boolean | void) => void;
-
-/**
- * Known values of 8 code units or more (every stored secret, and all their encodings) go to the
- * sampled matcher, which reads a fraction of the text; shorter ones (only possible for values
- * given directly to createRedactor) to Aho–Corasick. Pattern indices stay those of `texts`.
- */
-function knownMatcher(texts: readonly string[]): { scan: Scan } {
-  const longIds: number[] = [];
-  const shortIds: number[] = [];
-  texts.forEach((t, i) => (t.length >= SAMPLED_MIN_LENGTH ? longIds : shortIds).push(i));
-  const scans: Scan[] = [];
-  if (longIds.length > 0) {
-    const m = new SampledMatcher(longIds.map((i) => texts[i]!));
-    scans.push((text, on) => m.scan(text, (p, s, e) => on(longIds[p]!, s, e)));
-  }
-  if (shortIds.length > 0) {
-    const m = new AhoCorasick(shortIds.map((i) => texts[i]!));
-    scans.push((text, on) => m.scan(text, (p, s, e) => on(shortIds[p]!, s, e)));
-  }
-  return {
-    scan(text, onMatch) {
-      let stopped = false;
-      for (const scan of scans) {
-        if (stopped) return;
-        scan(text, (p, s, e) => (stopped = onMatch(p, s, e) === true));
-      }
-    },
-  };
-}
-
 export function replacementFor(ruleId: string): string {
   return `[REDACTED:${ruleId}]`;
 }
@@ -104,17 +72,17 @@ export function createRedactor(options: RedactorOptions): Redactor {
       owners.push({ name: s.name, encoding: form.encoding });
     }
   }
-  const known = knownMatcher(texts);
+  const ac = texts.length > 0 ? new WindowMatcher(texts) : null;
   const patterns = options.patterns === true;
-  const maxPatternLength = texts.reduce((m, t) => Math.max(m, t.length), 0);
+  const maxPatternLength = ac?.maxLength ?? 0;
 
   function matchKnown(text: string): RawMatch[] {
     const out: RawMatch[] = [];
-    known.scan(text, (p, start, end) => {
+    ac?.scan(text, (p, start, end) => {
       const o = owners[p]!;
       out.push({ ruleId: `secret:${o.name}`, name: o.name, encoding: o.encoding, start, end });
     });
-    return out.sort((a, b) => a.start - b.start || a.end - b.end);
+    return out;
   }
 
   function find(text: string): Finding[] {
@@ -129,11 +97,7 @@ export function createRedactor(options: RedactorOptions): Redactor {
     holdback: Math.max(maxPatternLength - 1, patterns ? PATTERN_OVERLAP : 0),
     find,
     matchKnown,
-    containsKnown: (text: string) => {
-      let found = false;
-      known.scan(text, () => (found = true));
-      return found;
-    },
+    containsKnown: (text: string) => ac?.test(text) ?? false,
     redact: (text: string) => {
       const findings = find(text);
       return { text: applyFindings(text, findings), findings };

@@ -18,7 +18,7 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
       method: ctx.method,
       server: target?.server,
       tool: target?.name,
-      args: ctx.args,
+      args: ctx.auditArgs ?? ctx.args,
       decision: decision?.effect ?? 'deny',
       policyIds: [...(decision?.policyIds ?? [])],
       reasons: [...(decision?.reasons ?? [])],

@@ -73,6 +73,11 @@ export class UpstreamConnection {
     return this.#closed;
   }
 
+  /** Requests sent and not yet answered. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
   /**
    * The handshake. `capabilities` are the ones the gateway relays for this session's client
    * (sampling, elicitation): never more than the client declared. `roots` is never offered:

@@ -7,6 +7,7 @@ import { UpstreamConnection } from './connection.ts';
 import type { UpstreamHandlers } from './connection.ts';
 import { LaunchedStdioTransport } from './stdio-transport.ts';
 import { UndiciHttpTransport } from './http-transport.ts';
+import type { Injection } from '../secrets.ts';
 
 export interface SlotDeps {
   readonly launcher: Launcher;
@@ -22,6 +23,8 @@ export interface SlotDeps {
   /** Extra headers for remote upstreams (never the client's own credential: THREATS CD-1). */
   readonly maxLineBytes: number;
   readonly onStderr?: (server: string, chunk: string) => void;
+  /** The secrets this server's launch receives (env, headers, egress placeholders); rejects to fail closed. */
+  readonly inject?: (config: ServerConfig, launcher: Launcher) => Promise<Injection>;
 }
 
 const BACKOFF_START_MS = 250;
@@ -113,17 +116,19 @@ export class UpstreamSlot {
 
   async #transport(): Promise<Transport> {
     const c = this.config;
+    const secrets = await this.#deps.inject?.(c, this.#deps.launcher);
     if (c.kind === 'remote') {
-      return new UndiciHttpTransport(new URL(c.url), c.headers);
+      return new UndiciHttpTransport(new URL(c.url), { ...c.headers, ...secrets?.headers });
     }
     const proc = await this.#deps.launcher.launch({
       command: c.command,
       args: c.args,
-      env: { ...c.env },
+      env: { ...c.env, ...secrets?.env },
       cwd: c.cwd,
       label: c.name,
       sandbox: this.#deps.sandbox,
       tags: { server: c.name, ...(this.#deps.session === undefined ? {} : { session: this.#deps.session }) },
+      ...(secrets?.egressRewrite === undefined ? {} : { egressRewrite: secrets.egressRewrite }),
     });
     return new LaunchedStdioTransport(proc, {
       maxLineBytes: this.#deps.maxLineBytes,
@@ -150,6 +155,22 @@ export class UpstreamSlot {
 
   #error(code: 'ERR_UPSTREAM_CLOSED' | 'ERR_UPSTREAM_START', message: string): GatewayError {
     return new GatewayError(code, message, { server: this.config.name });
+  }
+
+  /**
+   * Restarts the upstream without failing calls in flight (after a secret rotation): new calls
+   * get a fresh connection at once; the old one is closed when its last request has settled
+   * (or after the server's call timeout).
+   */
+  async recycle(): Promise<void> {
+    const old = this.#conn ?? (await this.#connecting?.catch(() => undefined));
+    if (old === undefined) return;
+    if (this.#conn === old) this.#conn = undefined;
+    const deadline = this.#deps.clock.now() + this.config.timeoutMs;
+    while (old.pending > 0 && !old.closed && this.#deps.clock.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await old.close().catch(() => {});
   }
 
   async stop(): Promise<void> {

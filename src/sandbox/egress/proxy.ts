@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { compileEgressRules } from './host-rules.ts';
 import { decide, systemResolver } from './decide.ts';
 import type { DecideInput, Resolver, Verdict } from './decide.ts';
+import { looksLikeTls, rewriteTunnelled } from './tunnel-rewrite.ts';
 
 /** One egress decision, reported when the connection ends (or at once when refused). */
 export interface EgressEvent {
@@ -35,7 +36,30 @@ export interface EgressProxyOptions {
    * refuse. CONNECT tunnels (TLS) cannot be inspected without MITM.
    */
   readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
+  /**
+   * Optional rewrite of each plain-HTTP request (secret placeholders, issue 5 / CD-5): gets the
+   * authorized `host:port`, the absolute URL, headers and the whole body; returns the request to
+   * send or a reason to refuse (403). CONNECT tunnels are opaque and never rewritten.
+   */
+  readonly rewrite?: EgressRewrite | undefined;
 }
+
+/** A plain-HTTP request as the egress rewrite hook sees it. */
+export interface EgressHttpRequest {
+  readonly host: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  readonly body?: string | Buffer | undefined;
+}
+
+export type EgressRewrite = (
+  req: EgressHttpRequest,
+) =>
+  | { readonly ok: true; readonly request: EgressHttpRequest }
+  | { readonly ok: false; readonly reason: string };
+
+/** Largest request body the rewrite hook buffers; a bigger one is refused (413). */
+const MAX_REWRITE_BODY = 8 * 1024 * 1024;
 
 export interface EgressProxy {
   readonly socketPath: string;
@@ -54,6 +78,7 @@ type Report = (v: Verdict, kind: EgressEvent['kind'], bytesIn: number, bytesOut:
 
 function onConnect(
   input: DecideInput,
+  rewrite: EgressRewrite | undefined,
   report: Report,
   req: IncomingMessage,
   client: Duplex,
@@ -68,7 +93,11 @@ function onConnect(
   if (!target)
     return refuse('400 Bad Request', { allowed: false, host: '?', port: 0, reason: 'bad-authority' });
   void decide(input, target.host, target.port)
-    .then((v) => tunnel(v, report, client, head, refuse))
+    .then((v) =>
+      rewrite !== undefined && v.allowed
+        ? peekTunnel(rewrite, v, report, client, head)
+        : tunnel(v, report, client, head, refuse),
+    )
     .catch(() => client.destroy());
 }
 
@@ -103,6 +132,52 @@ function tunnel(
   });
 }
 
+/**
+ * With a rewrite hook: answer the CONNECT at once and look at the first bytes. TLS is tunnelled
+ * untouched; plain HTTP (which Node's agents and undici tunnel too) goes through the hook.
+ */
+function peekTunnel(
+  rewrite: EgressRewrite,
+  v: Verdict & { allowed: true },
+  report: Report,
+  client: Duplex,
+  head: Buffer,
+): void {
+  const go = (first: Buffer): void => {
+    if (!looksLikeTls(first)) {
+      rewriteTunnelled(rewrite, v, client, first, (o) =>
+        report(
+          o.refused === undefined ? v : { ...v, allowed: false, reason: o.refused },
+          'connect',
+          o.bytesIn,
+          o.bytesOut,
+        ),
+      );
+      return;
+    }
+    client.pause(); // nothing is read (and lost) before the upstream connection is up
+    const up: Socket = connect({ host: v.address, port: v.port });
+    let bytesIn = 0;
+    let bytesOut = first.length;
+    up.on('data', (d: Buffer) => (bytesIn += d.length));
+    up.once('connect', () => {
+      client.on('data', (d: Buffer) => (bytesOut += d.length));
+      up.write(first);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    up.once('error', () => client.destroy());
+    client.once('close', () => up.destroy());
+    up.once('close', () => {
+      client.destroy();
+      report(v, 'connect', bytesIn, bytesOut);
+    });
+  };
+  client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length > 0) return go(head);
+  client.once('data', (d: Buffer) => go(d));
+}
+
 function onRequest(
   input: DecideInput,
   opts: EgressProxyOptions,
@@ -132,6 +207,7 @@ function onRequest(
       if (!v.allowed) return deny(403, v);
       const dlp = opts.inspectUrl?.(raw);
       if (dlp) return deny(403, { allowed: false, host: v.host, port: v.port, reason: dlp });
+      if (opts.rewrite !== undefined) return rewritten(opts.rewrite, v, report, req, res, deny);
       const headers = { ...req.headers };
       delete headers['proxy-authorization'];
       delete headers['proxy-connection'];
@@ -170,6 +246,70 @@ function onRequest(
     .catch(() => res.destroy());
 }
 
+/** Buffers the body, lets the rewrite hook decide, then sends the rewritten request. */
+function rewritten(
+  rewrite: EgressRewrite,
+  v: Verdict & { allowed: true },
+  report: Report,
+  req: IncomingMessage,
+  res: ServerResponse,
+  deny: (status: number, v: Verdict) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (d: Buffer) => {
+    size += d.length;
+    if (size <= MAX_REWRITE_BODY) chunks.push(d);
+  });
+  req.on('error', () => res.destroy());
+  req.on('end', () => {
+    if (size > MAX_REWRITE_BODY)
+      return deny(413, { allowed: false, host: v.host, port: v.port, reason: 'body-too-large-to-inspect' });
+    const authority = v.port === 80 ? v.host : `${v.host.includes(':') ? `[${v.host}]` : v.host}:${v.port}`;
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, x] of Object.entries(req.headers)) if (x !== undefined) headers[k] = x;
+    delete headers['proxy-authorization'];
+    delete headers['proxy-connection'];
+    const r = rewrite({
+      host: `${v.host.includes(':') ? `[${v.host}]` : v.host}:${v.port}`,
+      url: req.url ?? '',
+      headers,
+      ...(size > 0 ? { body: Buffer.concat(chunks) } : {}),
+    });
+    if (!r.ok) return deny(403, { allowed: false, host: v.host, port: v.port, reason: r.reason });
+    const body = r.request.body === undefined ? undefined : Buffer.from(r.request.body);
+    const out: Record<string, string | string[]> = {};
+    for (const [k, x] of Object.entries(r.request.headers)) out[k] = typeof x === 'string' ? x : [...x];
+    out['connection'] = 'close';
+    out['host'] = authority;
+    delete out['transfer-encoding'];
+    if (body !== undefined) out['content-length'] = String(body.length);
+    const m = /^http:\/\/[^/?#]*(.*)$/i.exec(r.request.url);
+    const path = m?.[1] || '/';
+    let bytesIn = 0;
+    const up = httpRequest({
+      host: v.address,
+      port: v.port,
+      method: req.method,
+      path: path.startsWith('/') ? path : `/${path}`,
+      headers: out,
+      setHost: false,
+    });
+    up.on('response', (ur) => {
+      ur.on('data', (d: Buffer) => (bytesIn += d.length));
+      ur.on('end', () => report(v, 'http', bytesIn, body?.length ?? 0));
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', () => {
+      report({ allowed: false, host: v.host, port: v.port, reason: 'upstream-failed' }, 'http', bytesIn, 0);
+      if (!res.headersSent) res.writeHead(502, { connection: 'close' });
+      res.end();
+    });
+    up.end(body);
+  });
+}
+
 /** Starts one sandbox's egress proxy (HTTP forwarding and CONNECT) on a Unix socket. */
 export function startEgressProxy(opts: EgressProxyOptions): Promise<EgressProxy> {
   const input: DecideInput = {
@@ -198,7 +338,7 @@ export function startEgressProxy(opts: EgressProxyOptions): Promise<EgressProxy>
     onRequest(input, opts, report, req, res),
   );
   server.on('connect', (req: IncomingMessage, sock: Duplex, head: Buffer) =>
-    onConnect(input, report, req, sock, head),
+    onConnect(input, opts.rewrite, report, req, sock, head),
   );
   server.on('clientError', (_e, sock: Duplex) => sock.destroy());
   const sockets = new Set<Duplex>();
