@@ -10,5 +10,7 @@ export type {
   StdioServerConfig,
   RemoteServerConfig,
   GatewayConfig,
+  ToolSupplyConfig,
+  CatalogConfig,
 } from './types.ts';
 export { readEnv } from './env.ts';

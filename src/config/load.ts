@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { configSchema, messageOf, splitListen } from './schema.ts';
 import type { ParsedConfig } from './schema.ts';
-import type { ServerConfig, WardenConfig } from './types.ts';
+import type { ServerConfig, ToolSupplyConfig, WardenConfig } from './types.ts';
 
 export interface ConfigIssue {
   readonly file: string;
@@ -101,12 +101,19 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
           trusted: s.trusted,
           prefix: s.prefix,
           timeoutMs,
+          tools: toolSupply(s.tools),
         }),
       );
       continue;
     }
+    // With catalog.enforce, a package server runs the copy the gateway installs and verifies
+    // from the signed catalog (in the data directory), never whatever node_modules holds.
     const resolved =
-      s.package !== undefined ? resolvePackageBin(s.package, baseDir) : resolveCommand(s.command!, env);
+      s.package !== undefined
+        ? c.catalog.enforce
+          ? { command: '', args: [] }
+          : resolvePackageBin(s.package, baseDir)
+        : resolveCommand(s.command!, env);
     if (typeof resolved === 'string') {
       issues.push({
         file,
@@ -126,6 +133,8 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
         trusted: s.trusted,
         prefix: s.prefix,
         timeoutMs,
+        tools: toolSupply(s.tools),
+        ...(s.package === undefined ? {} : { package: s.package }),
       }),
     );
   }
@@ -158,7 +167,17 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       checkpointEveryMs: c.audit.checkpoint_every,
     },
     logging: { level: c.logging.level },
+    catalog: {
+      enforce: c.catalog.enforce,
+      file: resolve(baseDir, c.catalog.file),
+      publicKey: resolve(baseDir, c.catalog.public_key),
+      registry: c.catalog.registry,
+    },
   } satisfies WardenConfig);
+}
+
+function toolSupply(t: ParsedConfig['servers'][string]['tools']): ToolSupplyConfig {
+  return { onSuspicious: t.on_suspicious, firstSight: t.first_sight, acceptPins: t.accept_pins };
 }
 
 export function resolveCommand(

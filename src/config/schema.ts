@@ -26,6 +26,19 @@ const commandString = z
     message: 'command is one program, not a shell line: put arguments in args (Warden never uses a shell)',
   });
 
+/**
+ * Per-server tool supply-chain settings (issue 6): what the gateway does with tools the scanner
+ * calls suspicious, whether a tool seen for the first time is pinned at once or held for
+ * approval, and pins an operator accepted although the scanner flags them (false positives).
+ */
+const toolSupply = z
+  .strictObject({
+    on_suspicious: z.enum(['allow', 'hold', 'block']).default('hold'),
+    first_sight: z.enum(['trust', 'hold']).default('trust'),
+    accept_pins: z.array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'pins are sha256:<64 hex>')).default([]),
+  })
+  .prefault({});
+
 const stdioServer = z.strictObject({
   /** Program to run; or use `package` to run an installed npm package's bin. */
   command: commandString.optional(),
@@ -42,6 +55,7 @@ const stdioServer = z.strictObject({
   /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
   prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
+  tools: toolSupply,
 });
 
 const remoteServer = z.strictObject({
@@ -55,6 +69,7 @@ const remoteServer = z.strictObject({
   /** Expose tools and prompts as <server>.<name> (default) or under their own names. */
   prefix: z.boolean().default(true),
   timeout: durationSchema.optional(),
+  tools: toolSupply,
 });
 
 type StdioServerRaw = z.output<typeof stdioServer>;
@@ -123,6 +138,21 @@ const audit = z
   })
   .prefault({});
 
+/** The signed catalog of admitted servers (issue 6): with `enforce`, only catalog servers start. */
+const catalog = z
+  .strictObject({
+    enforce: z.boolean().default(false),
+    /** The signed catalog (JSON envelope written by `warden catalog sign`). */
+    file: z.string().default('catalog.signed.json'),
+    /** The Ed25519 public key (PEM) the catalog must be signed with. */
+    public_key: z.string().default('catalog.pub'),
+    /** npm registry for catalog packages; tarballs are verified against the catalog's integrity. */
+    registry: z
+      .url({ protocol: /^https?$/, error: 'registry must be an http(s) URL' })
+      .default('https://registry.npmjs.org/'),
+  })
+  .prefault({});
+
 const logging = z
   .strictObject({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -159,6 +189,7 @@ export const configSchema = z
       .default({}),
     audit,
     logging,
+    catalog,
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

@@ -1,3 +1,10 @@
+/** Per-server tool supply-chain settings (docs/supply-chain.md). */
+export interface ToolSupplyConfig {
+  readonly onSuspicious: 'allow' | 'hold' | 'block';
+  readonly firstSight: 'trust' | 'hold';
+  readonly acceptPins: readonly string[];
+}
+
 /** The resolved, frozen configuration passed inward after parsing (paths absolute, units in ms/bytes). */
 export interface StdioServerConfig {
   readonly name: string;
@@ -11,6 +18,9 @@ export interface StdioServerConfig {
   /** Tools and prompts appear as `<server>.<name>` when true (default), as `<name>` when false. */
   readonly prefix: boolean;
   readonly timeoutMs: number;
+  readonly tools: ToolSupplyConfig;
+  /** The npm package name when configured with `package` (admission against the catalog). */
+  readonly package?: string;
 }
 
 export interface RemoteServerConfig {
@@ -22,6 +32,7 @@ export interface RemoteServerConfig {
   /** Tools and prompts appear as `<server>.<name>` when true (default), as `<name>` when false. */
   readonly prefix: boolean;
   readonly timeoutMs: number;
+  readonly tools: ToolSupplyConfig;
 }
 
 export type ServerConfig = StdioServerConfig | RemoteServerConfig;
@@ -49,4 +60,14 @@ export interface WardenConfig {
   readonly servers: readonly ServerConfig[];
   readonly audit: { readonly checkpointEveryRecords: number; readonly checkpointEveryMs: number };
   readonly logging: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+  readonly catalog: CatalogConfig;
+}
+
+export interface CatalogConfig {
+  readonly enforce: boolean;
+  /** Absolute path of the signed catalog. */
+  readonly file: string;
+  /** Absolute path of the trusted Ed25519 public key (PEM). */
+  readonly publicKey: string;
+  readonly registry: string;
 }

@@ -10,3 +10,5 @@ export { parseStrictJson, JsonSyntaxError } from './strict-json.ts';
 export { exposeNamed } from './catalog.ts';
 export { STEPS, runPipeline } from './pipeline.ts';
 export type { CallContext, Step, StepResult } from './pipeline.ts';
+export { SupplyGuard, SessionSupply, BLOCK_CODE } from './supply.ts';
+export type { CallCheck } from './supply.ts';

@@ -5,12 +5,13 @@ import { resolveTarget } from './steps/resolve.ts';
 import { authorize } from './steps/authorize.ts';
 import { auditCompleted, auditDecided } from './steps/audit.ts';
 import { forward } from './steps/forward.ts';
+import { verifyPin } from './steps/verify-pin.ts';
 
 /**
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
  * One ordered list of steps with one shape; each step lives in its own module under steps/.
  *
- *   authenticate (HTTP edge, before a session is found) → resolve target → authorize
+ *   authenticate (HTTP edge, before a session is found) → resolve target → verify pin → authorize
  *   (policy; grant joins here) → audit "decided" (durable) → forward → audit "completed"
  *
  * A step either lets the request continue or ends it with a JSON-RPC error. Every path that
@@ -28,6 +29,8 @@ export interface CallContext {
   readonly startedAt: number;
   target?: { server: string; name: string; exposed: string; def?: Readonly<Record<string, unknown>> };
   args?: Record<string, unknown>;
+  /** Pin (sha256:…) of the called tool's definition, once verified against the store. */
+  toolHash?: string;
   decision?: Decision;
   decidedSeq?: number;
   result?: unknown;
@@ -51,7 +54,7 @@ export function stop(code: number, message: string, data?: unknown): StepResult 
 }
 
 /** The steps, in order. */
-export const STEPS: readonly Step[] = [resolveTarget, authorize, auditDecided, forward];
+export const STEPS: readonly Step[] = [resolveTarget, verifyPin, authorize, auditDecided, forward];
 
 export async function runPipeline(ctx: CallContext): Promise<{ result: unknown } | { error: RpcErrorReply }> {
   let failure: RpcErrorReply | undefined;

@@ -8,6 +8,7 @@ import type { GatewayServices } from './services.ts';
 import { exposeNamed } from './catalog.ts';
 import type { ExposedTool } from './catalog.ts';
 import { UpstreamRpcError } from './errors.ts';
+import type { SessionSupply } from './supply.ts';
 
 /** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
 export interface ClientChannel {
@@ -69,10 +70,15 @@ export class FrontSession {
   readonly slots = new Map<string, UpstreamSlot>();
   readonly #lists = new Map<string, { generation: number; items: Record<string, unknown>[] }>();
   #closed = false;
+  /** Scanner, pins and split-view decisions for the tool lists this session is shown (issue 6). */
+  readonly supply: SessionSupply;
 
   constructor(principal: Principal, services: GatewayServices) {
     this.principal = principal;
     this.services = services;
+    this.supply = services.supply.forSession(principal.agentName, this.id, () =>
+      Object.keys(relayedCapabilities(this.clientCapabilities)),
+    );
     this.lastSeen = services.clock.now();
     for (const s of services.config.servers) this.slots.set(s.name, this.#slot(s));
   }
@@ -131,6 +137,7 @@ export class FrontSession {
       cursor = typeof r?.nextCursor === 'string' ? r.nextCursor : undefined;
       if (cursor === undefined) break;
     }
+    if (kind === 'tools') await this.supply.listed(server, items); // scan, pins, split view
     this.#lists.set(key, { generation: slot.generation, items });
     return items;
   }
@@ -180,6 +187,7 @@ export class FrontSession {
   }
 
   #fromUpstream(server: string, method: string, params: Record<string, unknown> | undefined): void {
+    if (method === 'notifications/tools/list_changed') this.supply.listChanged(server);
     if (method.endsWith('/list_changed')) {
       for (const key of [...this.#lists.keys()])
         if (key.startsWith(`${server}\u0000`)) this.#lists.delete(key);

@@ -14,6 +14,7 @@ import { HttpFront } from './http-front.ts';
 import { METRICS_CONTENT_TYPE, WardenMetrics } from '../monitor/index.ts';
 import { closeUpstreamPools } from './upstream/http-transport.ts';
 import type { GatewayServices } from './services.ts';
+import { SupplyGuard } from './supply.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -79,6 +80,12 @@ export async function startGateway(
     await migrate(store, 'identity', identityMigrations);
     const registry = new AgentRegistry(store, { clock });
     const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
+    // Tool supply chain (issue 6): pins and flags in the same store, shared by replicas.
+    const supply = await SupplyGuard.open(store, {
+      servers: config.servers,
+      audit,
+      logger: logger.child({ module: 'supply' }),
+    });
     const services: GatewayServices = {
       config,
       launcher: options.launcher ?? new PlainLauncher(),
@@ -89,6 +96,7 @@ export async function startGateway(
       clock,
       version: wardenVersion(),
       metrics: new WardenMetrics(),
+      supply,
     };
     if (options.watchPolicies !== false) {
       const a = audit;
