@@ -15,6 +15,7 @@ import { METRICS_CONTENT_TYPE, WardenMetrics } from '../monitor/index.ts';
 import { closeUpstreamPools } from './upstream/http-transport.ts';
 import type { GatewayServices } from './services.ts';
 import { SupplyGuard } from './supply.ts';
+import { admitFromCatalog } from './admission.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -80,15 +81,29 @@ export async function startGateway(
     await migrate(store, 'identity', identityMigrations);
     const registry = new AgentRegistry(store, { clock });
     const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
+    const launcher = options.launcher ?? new PlainLauncher();
+    // Signed catalog (issue 6): with catalog.enforce only admitted, verified servers exist.
+    const admission = config.catalog.enforce
+      ? await admitFromCatalog(config, { launcher, logger: logger.child({ module: 'catalog' }) })
+      : undefined;
+    for (const r of admission?.refused ?? [])
+      await audit.append({
+        kind: 'catalog.refused',
+        server: r.server,
+        decision: 'deny',
+        errorCode: r.code,
+        reasons: [r.reason],
+      });
     // Tool supply chain (issue 6): pins and flags in the same store, shared by replicas.
     const supply = await SupplyGuard.open(store, {
-      servers: config.servers,
+      servers: (admission?.config ?? config).servers,
       audit,
       logger: logger.child({ module: 'supply' }),
+      catalog: admission?.catalog,
     });
     const services: GatewayServices = {
-      config,
-      launcher: options.launcher ?? new PlainLauncher(),
+      config: admission?.config ?? config,
+      launcher,
       authenticator,
       policy,
       audit,
@@ -125,7 +140,7 @@ export async function startGateway(
     const { url, port } = await front.listen();
     await audit.append({
       kind: 'gateway.started',
-      data: { url, policyVersion: policy.version, servers: config.servers.map((s) => s.name) },
+      data: { url, policyVersion: policy.version, servers: services.config.servers.map((s) => s.name) },
     });
     logger.info('gateway listening', { url, policyVersion: policy.version });
     const a = audit;

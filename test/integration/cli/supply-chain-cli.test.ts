@@ -5,7 +5,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PinStore } from '../../../src/registry/index.ts';
@@ -25,7 +34,14 @@ function warden(
     input: opts.input ?? '',
     encoding: 'utf8',
     timeout: 120_000,
-    env: { PATH: process.env.PATH ?? '', HOME: opts.home ?? join(cwd, 'no-home') },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: opts.home ?? join(cwd, 'no-home'),
+      // Machines behind a TLS-inspecting proxy reach the npm registry with their CA bundle.
+      ...(process.env.NODE_EXTRA_CA_CERTS === undefined
+        ? {}
+        : { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }),
+    },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -235,5 +251,52 @@ describe('warden pins', () => {
     assert.match(audit.stdout, /"kind":"pins.rejected"/);
     assert.equal(warden(dir, ['pins', 'diff', 'calc', 'nope']).code, 1);
     assert.equal(warden(dir, ['pins', 'flags']).stdout.trim(), 'no open flags');
+  });
+});
+
+describe('warden catalog', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-catalog-'));
+    writeFileSync(join(dir, 'warden.yaml'), 'version: 1\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('[RP-4] keygen, add (records the npm registry integrity), sign and verify; a changed catalog fails verify', (t) => {
+    const lock = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', '..', 'package-lock.json'), 'utf8'),
+    ) as {
+      packages: Record<string, { version: string; integrity: string }>;
+    };
+    const fs = lock.packages['node_modules/@modelcontextprotocol/server-filesystem']!;
+    assert.equal(warden(dir, ['catalog', 'keygen']).code, 0);
+    assert.equal(statSync(join(dir, 'catalog.key')).mode & 0o777, 0o600);
+    const add = warden(dir, [
+      '--json',
+      'catalog',
+      'add',
+      `npm:@modelcontextprotocol/server-filesystem@${fs.version}`,
+      '--arg',
+      '/srv',
+    ]);
+    if (add.code !== 0 && /registry request .* failed/.test(add.stderr))
+      return t.skip('the npm registry is not reachable from this machine');
+    assert.equal(add.code, 0, add.stderr);
+    const entry = JSON.parse(add.stdout) as { name: string; integrity: string; args: string[] };
+    assert.equal(entry.name, 'filesystem');
+    assert.equal(entry.integrity, fs.integrity, 'the same integrity npm recorded in package-lock.json');
+    assert.deepEqual(entry.args, ['/srv']);
+    assert.equal(warden(dir, ['catalog', 'sign']).code, 0);
+    const ok = warden(dir, ['catalog', 'verify']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /signed by the trusted key \(1 servers\)/);
+    const signed = join(dir, 'catalog.signed.json');
+    writeFileSync(signed, readFileSync(signed, 'utf8').replace('"/srv"', '"/"'));
+    const bad = warden(dir, ['catalog', 'verify']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not signed by the trusted key.*ERR_CATALOG_SIGNATURE/);
+    const tag = warden(dir, ['catalog', 'add', 'npm:@modelcontextprotocol/server-filesystem@latest']);
+    assert.equal(tag.code, 1);
+    assert.match(tag.stderr, /exact version/);
   });
 });
