@@ -187,11 +187,13 @@ export class FrontSession {
   }
 
   #fromUpstream(server: string, method: string, params: Record<string, unknown> | undefined): void {
-    if (method === 'notifications/tools/list_changed') this.supply.listChanged(server);
+    const relist = method === 'notifications/tools/list_changed' && this.supply.listChanged(server);
     if (method.endsWith('/list_changed')) {
       for (const key of [...this.#lists.keys()])
         if (key.startsWith(`${server}\u0000`)) this.#lists.delete(key);
     }
+    // Re-list at once: the scanner and pins judge the new list before anyone calls it (RP-1, RP-2).
+    if (relist) void this.list(server, 'tools').catch(() => {});
     if (method === 'notifications/progress') {
       const route = this.progressRoutes.get(`${server}\u0000${String(params?.progressToken)}`);
       route?.channel?.send({

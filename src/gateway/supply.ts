@@ -236,18 +236,19 @@ export class SessionSupply {
    * The server announced `notifications/tools/list_changed`: its next listing holds new tools.
    * Before this session first listed the server there is nothing to change: servers register
    * tools while they start (e.g. after `initialized`), and that first list is the baseline.
+   * Returns true when the caller should re-list the server now (so the guard runs at once).
    */
-  listChanged(server: string): void {
-    if (!this.#listed.has(server)) return;
+  listChanged(server: string): boolean {
+    if (!this.#listed.has(server)) return false;
     this.#changed.add(server);
     this.#state.delete(server);
     void this.#guard.auditListChanged(server, this.#callerId, this.#sessionId).catch(() => {});
+    return true;
   }
 
   /** Called with every freshly fetched tool list of a server (before it is cached). */
   async listed(server: string, defs: readonly Def[]): Promise<void> {
     const listChanged = this.#changed.has(server);
-    this.#state.delete(server);
     const r = await this.#guard.guard(
       server,
       defs,
