@@ -13,6 +13,9 @@ import { register as run } from './commands/run.ts';
 import { register as inspect } from './commands/inspect.ts';
 import { register as secret } from './commands/secret.ts';
 import { register as redact } from './commands/redact.ts';
+import { register as scan } from './commands/scan.ts';
+import { register as pins } from './commands/pins.ts';
+import { register as catalog } from './commands/catalog.ts';
 
 /** Builds the `warden` program; exported for tests. */
 export function buildProgram(): Command {
@@ -28,6 +31,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const r of [init, gateway, connect, run, doctor, agent, policy, audit, inspect]) r(program);
   for (const r of [secret, redact]) r(program);
+  for (const r of [scan, pins, catalog]) r(program); // tool supply chain (issue 6)
   for (const c of program.commands) c.exitOverride();
   return program;
 }

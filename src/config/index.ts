@@ -14,5 +14,7 @@ export type {
   SecretSourceConfig,
   ServerSecretsConfig,
   CommandSpec,
+  ToolSupplyConfig,
+  CatalogConfig,
 } from './types.ts';
 export { readEnv } from './env.ts';

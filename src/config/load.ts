@@ -6,8 +6,8 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { configSchema, messageOf, splitListen } from './schema.ts';
 import type { ParsedConfig } from './schema.ts';
-import type { ServerConfig, WardenConfig } from './types.ts';
 import { resolveSecretsSection, resolveServerSecrets } from './secrets-load.ts';
+import type { ServerConfig, ToolSupplyConfig, WardenConfig } from './types.ts';
 
 export interface ConfigIssue {
   readonly file: string;
@@ -116,12 +116,19 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
           prefix: s.prefix,
           timeoutMs,
           ...secretFields,
+          tools: toolSupply(s.tools),
         }),
       );
       continue;
     }
+    // With catalog.enforce, a package server runs the copy the gateway installs and verifies
+    // from the signed catalog (in the data directory), never whatever node_modules holds.
     const resolved =
-      s.package !== undefined ? resolvePackageBin(s.package, baseDir) : resolveCommand(s.command!, env);
+      s.package !== undefined
+        ? c.catalog.enforce
+          ? { command: '', args: [] }
+          : resolvePackageBin(s.package, baseDir)
+        : resolveCommand(s.command!, env);
     if (typeof resolved === 'string') {
       issues.push({
         file,
@@ -143,6 +150,8 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
         timeoutMs,
         sandbox: s.sandbox === false ? false : s.sandbox === true || s.sandbox === undefined ? {} : s.sandbox,
         ...secretFields,
+        tools: toolSupply(s.tools),
+        ...(s.package === undefined ? {} : { package: s.package }),
       }),
     );
   }
@@ -181,7 +190,17 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
     logging: { level: c.logging.level },
     sandboxProfiles: c.sandbox_profiles,
     secrets,
+    catalog: {
+      enforce: c.catalog.enforce,
+      file: resolve(baseDir, c.catalog.file),
+      publicKey: resolve(baseDir, c.catalog.public_key),
+      registry: c.catalog.registry,
+    },
   } satisfies WardenConfig);
+}
+
+function toolSupply(t: ParsedConfig['servers'][string]['tools']): ToolSupplyConfig {
+  return { onSuspicious: t.on_suspicious, firstSight: t.first_sight, acceptPins: t.accept_pins };
 }
 
 export function resolveCommand(

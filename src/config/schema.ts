@@ -30,6 +30,18 @@ const commandString = z
 const sandboxBlock = z.union([z.boolean(), z.record(z.string(), z.unknown())], {
   error: 'sandbox is false (run this server unsandboxed) or a mapping of sandbox settings',
 });
+/**
+ * Per-server tool supply-chain settings (issue 6): what the gateway does with tools the scanner
+ * calls suspicious, whether a tool seen for the first time is pinned at once or held for
+ * approval, and pins an operator accepted although the scanner flags them (false positives).
+ */
+const toolSupply = z
+  .strictObject({
+    on_suspicious: z.enum(['allow', 'hold', 'block']).default('hold'),
+    first_sight: z.enum(['trust', 'hold']).default('trust'),
+    accept_pins: z.array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'pins are sha256:<64 hex>')).default([]),
+  })
+  .prefault({});
 
 const stdioServer = z.strictObject({
   /** Program to run; or use `package` to run an installed npm package's bin. */
@@ -54,6 +66,7 @@ const stdioServer = z.strictObject({
   sandbox: sandboxBlock.optional(),
   secrets: stdioServerSecrets.optional(),
   on_secret: onSecret,
+  tools: toolSupply,
 });
 
 const remoteServer = z.strictObject({
@@ -69,6 +82,7 @@ const remoteServer = z.strictObject({
   timeout: durationSchema.optional(),
   secrets: remoteServerSecrets.optional(),
   on_secret: onSecret,
+  tools: toolSupply,
 });
 
 type StdioServerRaw = z.output<typeof stdioServer>;
@@ -150,6 +164,21 @@ const audit = z
   })
   .prefault({});
 
+/** The signed catalog of admitted servers (issue 6): with `enforce`, only catalog servers start. */
+const catalog = z
+  .strictObject({
+    enforce: z.boolean().default(false),
+    /** The signed catalog (JSON envelope written by `warden catalog sign`). */
+    file: z.string().default('catalog.signed.json'),
+    /** The Ed25519 public key (PEM) the catalog must be signed with. */
+    public_key: z.string().default('catalog.pub'),
+    /** npm registry for catalog packages; tarballs are verified against the catalog's integrity. */
+    registry: z
+      .url({ protocol: /^https?$/, error: 'registry must be an http(s) URL' })
+      .default('https://registry.npmjs.org/'),
+  })
+  .prefault({});
+
 const logging = z
   .strictObject({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -198,6 +227,7 @@ export const configSchema = z
       )
       .default({}),
     secrets: secretsSection,
+    catalog,
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

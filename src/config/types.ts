@@ -1,3 +1,10 @@
+/** Per-server tool supply-chain settings (docs/supply-chain.md). */
+export interface ToolSupplyConfig {
+  readonly onSuspicious: 'allow' | 'hold' | 'block';
+  readonly firstSight: 'trust' | 'hold';
+  readonly acceptPins: readonly string[];
+}
+
 /** The resolved, frozen configuration passed inward after parsing (paths absolute, units in ms/bytes). */
 export interface StdioServerConfig {
   readonly name: string;
@@ -20,6 +27,9 @@ export interface StdioServerConfig {
   readonly secrets?: ServerSecretsConfig;
   /** What happens to output holding a secret: redact (default) or block. */
   readonly onSecret?: 'redact' | 'block';
+  readonly tools: ToolSupplyConfig;
+  /** The npm package name when configured with `package` (admission against the catalog). */
+  readonly package?: string;
 }
 
 export interface RemoteServerConfig {
@@ -33,6 +43,7 @@ export interface RemoteServerConfig {
   readonly timeoutMs: number;
   readonly secrets?: ServerSecretsConfig;
   readonly onSecret?: 'redact' | 'block';
+  readonly tools: ToolSupplyConfig;
 }
 
 export type ServerConfig = StdioServerConfig | RemoteServerConfig;
@@ -66,6 +77,7 @@ export interface WardenConfig {
   readonly sandboxProfiles: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The secret broker (absent only in hand-built configs; load always sets it). */
   readonly secrets?: SecretsConfig;
+  readonly catalog: CatalogConfig;
 }
 
 /** Which secrets a server gets and how (stdio: env, placeholders; remote: headers). */
@@ -107,4 +119,13 @@ export interface SecretsConfig {
   readonly patterns: boolean;
   readonly canaries: number;
   readonly sources: Readonly<Record<string, SecretSourceConfig>>;
+}
+
+export interface CatalogConfig {
+  readonly enforce: boolean;
+  /** Absolute path of the signed catalog. */
+  readonly file: string;
+  /** Absolute path of the trusted Ed25519 public key (PEM). */
+  readonly publicKey: string;
+  readonly registry: string;
 }

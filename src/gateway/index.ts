@@ -12,3 +12,6 @@ export { STEPS, runPipeline } from './pipeline.ts';
 export type { CallContext, Step, StepResult } from './pipeline.ts';
 export { GatewaySecrets, loadMasterKey, launcherCommand, secretNamesOf } from './secrets.ts';
 export type { Injection } from './secrets.ts';
+export { SupplyGuard, SessionSupply, BLOCK_CODE } from './supply.ts';
+export type { CallCheck } from './supply.ts';
+export { LaunchedStdioTransport } from './upstream/stdio-transport.ts';

@@ -76,8 +76,10 @@ export async function dispatch(
       return listed(session, req, async () => {
         const tools = await session.exposed('tools');
         const trusted = new Set(services.config.servers.filter((s) => s.trusted).map((s) => s.name));
+        const callable = await session.supply.visibleExposed(tools); // quarantined, held, changed: hidden
         return {
           tools: tools
+            .filter((t) => callable.has(t.exposed))
             .filter((t) =>
               visible(session, {
                 kind: 'tool',

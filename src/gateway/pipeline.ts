@@ -9,12 +9,14 @@ import { auditCompleted, auditDecided } from './steps/audit.ts';
 import { forward } from './steps/forward.ts';
 import { exfil } from './steps/exfil.ts';
 import { redactOutput } from './steps/redact-output.ts';
+import { verifyPin } from './steps/verify-pin.ts';
 
 /**
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
  * One ordered list of steps with one shape; each step lives in its own module under steps/.
  *
- *   authenticate (HTTP edge, before a session is found) → rate limit → resolve target → authorize
+ *   authenticate (HTTP edge, before a session is found) → rate limit → resolve target → verify pin
+ *   → exfil → authorize
  *   (policy; grant joins here) → audit "decided" (durable) → forward → audit "completed"
  *
  * A step either lets the request continue or ends it with a JSON-RPC error. Every path that
@@ -34,6 +36,8 @@ export interface CallContext {
   args?: Record<string, unknown>;
   /** The arguments as the audit log stores them (secrets redacted; set by the exfil step). */
   auditArgs?: unknown;
+  /** Pin (sha256:…) of the called tool's definition, once verified against the store. */
+  toolHash?: string;
   decision?: Decision;
   decidedSeq?: number;
   result?: unknown;
@@ -60,6 +64,7 @@ export function stop(code: number, message: string, data?: unknown): StepResult 
 export const STEPS: readonly Step[] = [
   rateLimit,
   resolveTarget,
+  verifyPin,
   exfil,
   authorize,
   auditDecided,

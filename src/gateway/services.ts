@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/index.ts';
 import type { WardenMetrics } from '../monitor/index.ts';
 import type { GatewaySandboxing } from './sandboxing.ts';
 import type { GatewaySecrets } from './secrets.ts';
+import type { SupplyGuard } from './supply.ts';
 
 /** Everything the gateway needs, injected by the process root (cli) or by tests. */
 export interface GatewayServices {
@@ -24,4 +25,6 @@ export interface GatewayServices {
   readonly sandboxing?: GatewaySandboxing;
   /** The secret broker: injection, exfiltration check, redaction (absent: no secrets configured in tests that build services by hand). */
   readonly secrets?: GatewaySecrets;
+  /** Tool scanner, pins and split-view detection on the tools path (issue 6). */
+  readonly supply: SupplyGuard;
 }

@@ -10,6 +10,7 @@ import { exposeNamed } from './catalog.ts';
 import type { ExposedTool } from './catalog.ts';
 import { UpstreamRpcError } from './errors.ts';
 import { scrub, stderrLogger } from './secrets-redact.ts';
+import type { SessionSupply } from './supply.ts';
 
 /** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
 export interface ClientChannel {
@@ -72,10 +73,15 @@ export class FrontSession {
   readonly #lists = new Map<string, { generation: number; items: Record<string, unknown>[] }>();
   #closed = false;
   readonly #unsubscribe: (() => void) | undefined;
+  /** Scanner, pins and split-view decisions for the tool lists this session is shown (issue 6). */
+  readonly supply: SessionSupply;
 
   constructor(principal: Principal, services: GatewayServices) {
     this.principal = principal;
     this.services = services;
+    this.supply = services.supply.forSession(principal.agentName, this.id, () =>
+      Object.keys(relayedCapabilities(this.clientCapabilities)),
+    );
     this.lastSeen = services.clock.now();
     for (const s of services.config.servers) this.slots.set(s.name, this.#slot(s));
     // After a rotation the servers using that secret restart (in-flight calls finish first).
@@ -160,6 +166,7 @@ export class FrontSession {
       cursor = typeof r?.nextCursor === 'string' ? r.nextCursor : undefined;
       if (cursor === undefined) break;
     }
+    if (kind === 'tools') await this.supply.listed(server, items); // scan, pins, split view
     const clean = this.#cleanList(slot.config, items);
     this.#lists.set(key, { generation: slot.generation, items: clean });
     return clean;
@@ -238,10 +245,13 @@ export class FrontSession {
       });
       return;
     }
+    const relist = method === 'notifications/tools/list_changed' && this.supply.listChanged(server);
     if (method.endsWith('/list_changed')) {
       for (const key of [...this.#lists.keys()])
         if (key.startsWith(`${server}\u0000`)) this.#lists.delete(key);
     }
+    // Re-list at once: the scanner and pins judge the new list before anyone calls it (RP-1, RP-2).
+    if (relist) void this.list(server, 'tools').catch(() => {});
     if (method === 'notifications/progress') {
       const route = this.progressRoutes.get(`${server}\u0000${String(params?.progressToken)}`);
       route?.channel?.send({

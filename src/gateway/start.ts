@@ -17,6 +17,8 @@ import type { GatewayServices } from './services.ts';
 import { GatewaySecrets } from './secrets.ts';
 import { createRedactor, redactingLogger } from '../secrets/index.ts';
 import type { Redactor } from '../secrets/index.ts';
+import { SupplyGuard } from './supply.ts';
+import { admitFromCatalog } from './admission.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -108,9 +110,29 @@ export async function startGateway(
       audit,
       logger: logger.child({ module: 'sandbox' }),
     });
+    const launcher = sandboxing.launcher;
+    // Signed catalog (issue 6): with catalog.enforce only admitted, verified servers exist.
+    const admission = config.catalog.enforce
+      ? await admitFromCatalog(config, { launcher, logger: logger.child({ module: 'catalog' }) })
+      : undefined;
+    for (const r of admission?.refused ?? [])
+      await audit.append({
+        kind: 'catalog.refused',
+        server: r.server,
+        decision: 'deny',
+        errorCode: r.code,
+        reasons: [r.reason],
+      });
+    // Tool supply chain (issue 6): pins and flags in the same store, shared by replicas.
+    const supply = await SupplyGuard.open(store, {
+      servers: (admission?.config ?? config).servers,
+      audit,
+      logger: logger.child({ module: 'supply' }),
+      catalog: admission?.catalog,
+    });
     const services: GatewayServices = {
-      config,
-      launcher: sandboxing.launcher,
+      config: admission?.config ?? config,
+      launcher,
       sandboxing,
       authenticator,
       policy,
@@ -120,6 +142,7 @@ export async function startGateway(
       version: wardenVersion(),
       metrics: new WardenMetrics(),
       secrets,
+      supply,
     };
     await secrets.startRotation(audit, clock);
     if (options.watchPolicies !== false) {
@@ -152,7 +175,7 @@ export async function startGateway(
       data: {
         url,
         policyVersion: policy.version,
-        servers: config.servers.map((s) => s.name),
+        servers: services.config.servers.map((s) => s.name),
         sandbox: sandboxing.summary,
       },
     });

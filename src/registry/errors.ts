@@ -8,6 +8,8 @@ export type RegistryErrorCode =
   | 'ERR_CATALOG_KEY'
   | 'ERR_PACKAGE_SPEC'
   | 'ERR_NPM_METADATA'
-  | 'ERR_INTEGRITY_MISMATCH';
+  | 'ERR_INTEGRITY_MISMATCH'
+  | 'ERR_PACKAGE_ARCHIVE'
+  | 'ERR_PACKAGE_INSTALL';
 
 export class RegistryError extends AppError<RegistryErrorCode> {}

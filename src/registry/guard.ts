@@ -31,6 +31,12 @@ export interface GuardOptions {
   readonly suspicious: SuspiciousAction;
   /** Who asked for the list (session or agent id), for split-view detection. */
   readonly callerId: string;
+  /**
+   * The key lists are compared under for split-view detection (default: the server name). The
+   * gateway appends the client capabilities it relays (`fs+sampling`), because servers may
+   * legitimately offer tools only to clients with a capability.
+   */
+  readonly viewKey?: string;
   /** True for the first listing after a `notifications/tools/list_changed`. */
   readonly listChanged?: boolean;
   /** Exposed names of the OTHER servers' tools (`server.tool`), for shadowing rules. */
@@ -114,7 +120,7 @@ export async function guardToolList(
     ...(await pins.check(server, holdNow, { firstSight: 'hold' })),
   ];
   const pinOf = new Map(checks.map((c) => [c.tool, c]));
-  const split = await pins.observe(server, listHash(defs), opts.callerId, {
+  const split = await pins.observe(opts.viewKey ?? server, listHash(defs), opts.callerId, {
     listChanged: opts.listChanged ?? false,
   });
   const oversized =

@@ -32,3 +32,6 @@ export { admitServer, checkCatalogTools } from './admission.ts';
 export type { AdmissionCode, LaunchRequest, CatalogToolCheck } from './admission.ts';
 export { guardToolList } from './guard.ts';
 export type { GuardOptions, GuardResult, ToolDecision, DecisionReason, SuspiciousAction } from './guard.ts';
+export { installVerified } from './install.ts';
+export type { InstallOptions, InstalledPackage } from './install.ts';
+export { extractTgz } from './tar.ts';

@@ -18,6 +18,7 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
       method: ctx.method,
       server: target?.server,
       tool: target?.name,
+      ...(ctx.toolHash === undefined ? {} : { toolHash: ctx.toolHash }),
       args: ctx.auditArgs ?? ctx.args,
       decision: decision?.effect ?? 'deny',
       policyIds: [...(decision?.policyIds ?? [])],

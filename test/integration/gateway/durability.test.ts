@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { loadConfig } from '../../../src/config/index.ts';
 import { migrate, openStore } from '../../../src/store/index.ts';
 import { AgentRegistry, createAuthenticator, identityMigrations } from '../../../src/identity/index.ts';
-import { HttpFront } from '../../../src/gateway/index.ts';
+import { HttpFront, SupplyGuard } from '../../../src/gateway/index.ts';
 import { PolicyEngine } from '../../../src/policy/index.ts';
 import { PlainLauncher } from '../../../src/sandbox/index.ts';
 import { silentLogger, systemClock } from '../../../src/core/index.ts';
@@ -53,6 +53,7 @@ describe('audit durability through the gateway', () => {
       clock: systemClock,
       version: 'test',
       metrics: new WardenMetrics(),
+      supply: await SupplyGuard.open(identityStore, { servers: config.servers, audit, logger: silentLogger }),
     });
     const { url } = await front.listen();
     try {

@@ -1,0 +1,138 @@
+/**
+ * `catalog.enforce: true` (issue 6; THREATS RP-4, LS-1…LS-4): at start-up the signed catalog is
+ * verified with the trusted public key (start-up fails if it is not), and only the servers it
+ * admits are started. A package server runs the copy installed in the data directory from a
+ * tarball whose digest matched the catalog's integrity before first launch; anything else is
+ * refused with its reason (logged and audited) and does not exist for agents.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerConfig, StdioServerConfig, WardenConfig } from '../config/index.ts';
+import { readEnv, resolveCommand } from '../config/index.ts';
+import { isAppError } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
+import { admitServer, installVerified, RegistryError, verifyCatalog } from '../registry/index.ts';
+import type { CatalogEntry, InstalledPackage } from '../registry/index.ts';
+import type { Launcher } from '../sandbox/index.ts';
+
+export interface Refusal {
+  readonly server: string;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface Admission {
+  /** The configuration with only admitted servers (package servers point at their installed bin). */
+  readonly config: WardenConfig;
+  readonly catalog: ReadonlyMap<string, CatalogEntry>;
+  readonly refused: readonly Refusal[];
+}
+
+function readTrusted(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new RegistryError(
+      'ERR_CATALOG_INVALID',
+      `catalog.enforce is on but the ${what} ${path} cannot be read (fail closed: no server starts)`,
+    );
+  }
+}
+
+/** Installs a package's runtime dependencies next to it with npm (no scripts), through the launcher. */
+async function installDependencies(
+  pkg: InstalledPackage,
+  registry: string,
+  launcher: Launcher,
+): Promise<void> {
+  if (pkg.dependencies.length === 0 || existsSync(join(pkg.dir, 'node_modules'))) return;
+  const path = readEnv('PATH') ?? '/usr/local/bin:/usr/bin:/bin';
+  const npm = resolveCommand('npm', { PATH: path });
+  if (typeof npm === 'string')
+    throw new RegistryError('ERR_PACKAGE_INSTALL', `dependencies need npm: ${npm}`);
+  const proc = await launcher.launch({
+    command: npm.command,
+    args: [
+      'install',
+      '--omit=dev',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      '--registry',
+      registry,
+    ],
+    env: { PATH: path, HOME: pkg.dir },
+    cwd: pkg.dir,
+    label: `install:${pkg.name}`,
+  });
+  proc.stdin.end();
+  let tail = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (c: string) => (tail = (tail + c).slice(-500)));
+  proc.stdout.resume();
+  const exit = await proc.exited;
+  if (exit.code !== 0)
+    throw new RegistryError(
+      'ERR_PACKAGE_INSTALL',
+      `npm could not install the dependencies of ${pkg.name}@${pkg.version} (exit ${exit.code ?? exit.signal}): ${tail.trim().split('\n').at(-1) ?? ''}`,
+    );
+}
+
+async function admitOne(
+  s: ServerConfig,
+  catalog: ReturnType<typeof verifyCatalog>,
+  config: WardenConfig,
+  launcher: Launcher,
+): Promise<{ server: ServerConfig; entry: CatalogEntry } | Refusal> {
+  if (s.kind === 'remote') {
+    return {
+      server: s.name,
+      code: 'ERR_NOT_IN_CATALOG',
+      reason: `server '${s.name}' is remote; the catalog admits packages and commands only`,
+    };
+  }
+  const admitted = admitServer(catalog, {
+    name: s.name,
+    ...(s.package === undefined ? { command: s.command, args: s.args } : { package: s.package }),
+  });
+  if (!admitted.ok) return { server: s.name, code: admitted.code, reason: admitted.message };
+  const entry = admitted.value;
+  if (entry.package === undefined) return { server: s, entry };
+  try {
+    const pkg = await installVerified(entry, {
+      dir: join(config.dataDir, 'packages'),
+      registry: config.catalog.registry,
+    });
+    await installDependencies(pkg, config.catalog.registry, launcher);
+    const server: StdioServerConfig = { ...s, command: process.execPath, args: [pkg.bin, ...s.args] };
+    return { server: Object.freeze(server), entry };
+  } catch (e) {
+    if (!isAppError(e)) throw e;
+    return { server: s.name, code: e.code, reason: `server '${s.name}' not started: ${e.message}` };
+  }
+}
+
+export async function admitFromCatalog(
+  config: WardenConfig,
+  deps: { launcher: Launcher; logger: Logger },
+): Promise<Admission> {
+  const catalog = verifyCatalog(
+    readTrusted(config.catalog.file, 'signed catalog'),
+    readTrusted(config.catalog.publicKey, 'catalog public key'),
+  );
+  const servers: ServerConfig[] = [];
+  const entries = new Map<string, CatalogEntry>();
+  const refused: Refusal[] = [];
+  for (const s of config.servers) {
+    const r = await admitOne(s, catalog, config, deps.launcher);
+    if ('code' in r) {
+      deps.logger.warn('server refused by the catalog', { server: r.server, code: r.code, reason: r.reason });
+      refused.push(r);
+    } else {
+      servers.push(r.server);
+      entries.set(r.server.name, r.entry);
+    }
+  }
+  return { config: Object.freeze({ ...config, servers }), catalog: entries, refused };
+}

@@ -1,0 +1,332 @@
+/**
+ * The tool supply-chain guard on the gateway's path (THREATS §1A–§1C, docs/supply-chain.md §6).
+ *
+ * - When a session lists a server's tools (first listing, every re-listing after a restart, and
+ *   the first listing after `notifications/tools/list_changed`), `guardToolList` scans every
+ *   definition, checks it against its pin and the signed catalog, and records the list for
+ *   split-view detection. After `list_changed` new tools are held for approval (RP-2).
+ * - `tools/list` shows only tools that are callable now; everything else is hidden.
+ * - Before a call is forwarded, the definition the session was shown must still match its pin
+ *   in the store (`pins.status(...) === 'ok'`), and the server must not be flagged: a rug pull,
+ *   an operator's rejection or a split view elsewhere stops the very next call (RP-1, RP-3).
+ *
+ * Pins, approvals and flags live in the gateway's store (SQLite or PostgreSQL), so they survive
+ * restarts, are shared by replicas, and `warden pins approve|reject` takes effect at once.
+ */
+import type { AuditLog } from '../audit/index.ts';
+import type { ServerConfig } from '../config/index.ts';
+import type { Logger } from '../core/index.ts';
+import { guardToolList, pinHash, PinStore } from '../registry/index.ts';
+import type { CatalogEntry, DecisionReason, GuardResult, ToolDecision } from '../registry/index.ts';
+import type { SqlClient } from '../store/index.ts';
+
+type Def = Readonly<Record<string, unknown>>;
+type Blocked = Exclude<DecisionReason, 'ok'>;
+
+/** The reason an agent reads in `error.data.reason` (stable strings). */
+export const BLOCK_CODE: Record<Blocked, string> = {
+  malicious: 'quarantined',
+  suspicious: 'suspicious',
+  changed: 'definition_changed',
+  pending: 'pending_approval',
+  rejected: 'rejected',
+  'catalog-mismatch': 'catalog_mismatch',
+  'split-view': 'split_view',
+  oversized: 'oversized',
+};
+
+const BLOCK_MESSAGE: Record<Blocked, string> = {
+  malicious: 'quarantined: the scanner found a poisoned definition',
+  suspicious: 'blocked: the scanner found the definition suspicious (tools.on_suspicious: block)',
+  changed:
+    'blocked: its definition changed since it was approved (definition_changed); an operator must review `warden pins diff` and `warden pins approve`',
+  pending: 'held: it waits for approval (`warden pins approve`)',
+  rejected: 'rejected by an operator',
+  'catalog-mismatch': "blocked: its definition does not match the signed catalog's pin",
+  'split-view':
+    'blocked: its server showed different tool lists to different callers or at different times (split view); an operator must review `warden pins flags`',
+  oversized: 'blocked: its server returned a tool list or definition beyond the size limits',
+};
+
+/** Reasons that hold whatever the pin store says later. */
+const STATIC: ReadonlySet<DecisionReason> = new Set([
+  'malicious',
+  'suspicious',
+  'catalog-mismatch',
+  'split-view',
+  'oversized',
+]);
+
+export type CallCheck =
+  | { readonly ok: true; readonly hash: string }
+  | { readonly ok: false; readonly reason: Blocked; readonly code: string; readonly message: string };
+
+function blocked(reason: Blocked): CallCheck {
+  return { ok: false, reason, code: BLOCK_CODE[reason], message: BLOCK_MESSAGE[reason] };
+}
+
+interface ServerState {
+  readonly decisions: ReadonlyMap<string, ToolDecision>;
+  readonly defs: ReadonlyMap<string, Def>;
+  readonly serverBlocked: DecisionReason | null;
+}
+
+/** One per gateway: the pin store, per-server settings and the audit of verdicts. */
+export class SupplyGuard {
+  readonly pins: PinStore;
+  readonly #servers: ReadonlyMap<string, ServerConfig>;
+  readonly #audit: AuditLog;
+  readonly #logger: Logger;
+  readonly #catalog: ReadonlyMap<string, CatalogEntry> | undefined;
+  /** Last audited (hash, reason) per server/tool: a verdict is recorded when it changes. */
+  readonly #audited = new Map<string, string>();
+
+  constructor(
+    pins: PinStore,
+    opts: {
+      servers: readonly ServerConfig[];
+      audit: AuditLog;
+      logger: Logger;
+      catalog?: ReadonlyMap<string, CatalogEntry> | undefined;
+    },
+  ) {
+    this.pins = pins;
+    this.#servers = new Map(opts.servers.map((s) => [s.name, s]));
+    this.#audit = opts.audit;
+    this.#logger = opts.logger;
+    this.#catalog = opts.catalog;
+  }
+
+  static async open(db: SqlClient, opts: ConstructorParameters<typeof SupplyGuard>[1]): Promise<SupplyGuard> {
+    return new SupplyGuard(await PinStore.open(db), opts);
+  }
+
+  /** `capabilities()` names the client capabilities relayed to upstreams (split-view key). */
+  forSession(
+    callerId: string,
+    sessionId: string,
+    capabilities: () => readonly string[] = () => [],
+  ): SessionSupply {
+    return new SessionSupply(this, callerId, sessionId, capabilities);
+  }
+
+  /** Open split-view flags of a server, under any capability key. */
+  async flagged(server: string): Promise<boolean> {
+    return (await this.pins.flags()).some((f) => f.server === server || f.server.startsWith(`${server}+`));
+  }
+
+  /** Runs the guard over a freshly listed server and audits what changed. */
+  async guard(
+    server: string,
+    defs: readonly Def[],
+    callerId: string,
+    sessionId: string,
+    listChanged: boolean,
+    capabilities: readonly string[] = [],
+  ): Promise<GuardResult> {
+    const cfg = this.#servers.get(server);
+    if (cfg === undefined) throw new TypeError(`unknown server ${server}`);
+    const others = (await this.pins.list())
+      .filter((r) => r.server !== server && this.#servers.has(r.server))
+      .map((r) => `${r.server}.${r.tool}`);
+    const entry = this.#catalog?.get(server);
+    const result = await guardToolList(this.pins, server, defs, {
+      firstSight: listChanged ? 'hold' : cfg.tools.firstSight,
+      suspicious: cfg.tools.onSuspicious,
+      callerId,
+      viewKey: [server, ...[...capabilities].sort()].join('+'),
+      listChanged,
+      otherServerTools: others,
+      acceptedPins: cfg.tools.acceptPins,
+      ...(entry === undefined ? {} : { catalogEntry: entry }),
+    });
+    await this.#auditResult(server, defs, result, sessionId, callerId, listChanged);
+    return result;
+  }
+
+  async #auditResult(
+    server: string,
+    defs: readonly Def[],
+    result: GuardResult,
+    session: string,
+    principal: string,
+    listChanged: boolean,
+  ): Promise<void> {
+    if (result.split.status === 'split-view') {
+      this.#logger.warn('split view: server flagged', { server, reason: result.split.reason });
+      await this.#audit.append({
+        kind: 'supply.split_view',
+        principal,
+        session,
+        server,
+        decision: 'deny',
+        reasons: [result.split.reason ?? 'split-view'],
+        data: { expectedHash: result.split.expectedHash ?? null },
+      });
+    }
+    const hashOf = new Map(defs.map((d) => [String(d['name']), pinHash(d)]));
+    for (const t of result.tools) {
+      const hash = hashOf.get(t.tool) ?? '';
+      const key = `${server}\u0000${t.tool}`;
+      const sig = `${hash}|${t.reason}|${t.pin?.status ?? ''}`;
+      if (this.#audited.get(key) === sig) continue;
+      await this.#audit.append({
+        kind: 'supply.verdict',
+        principal,
+        session,
+        server,
+        tool: t.tool,
+        toolHash: hash,
+        decision: t.callable ? 'allow' : 'deny',
+        reasons: [t.reason],
+        data: {
+          verdict: t.scan.verdict,
+          score: t.scan.score,
+          findings: t.scan.findings.map((f) => ({
+            ruleId: f.ruleId,
+            severity: f.severity,
+            pointer: f.pointer,
+          })),
+          listChanged,
+          ...(t.pin === undefined
+            ? {}
+            : { pin: t.pin.status, ...(t.pin.oldHash === undefined ? {} : { oldHash: t.pin.oldHash }) }),
+        },
+      });
+      this.#audited.set(key, sig);
+      if (!t.callable)
+        this.#logger.warn('tool blocked', {
+          server,
+          tool: t.tool,
+          reason: t.reason,
+          verdict: t.scan.verdict,
+        });
+    }
+  }
+
+  async auditListChanged(server: string, principal: string, session: string): Promise<void> {
+    await this.#audit.append({ kind: 'supply.list_changed', principal, session, server });
+  }
+}
+
+/** One per client session: the guard's decisions for the lists this session was shown. */
+export class SessionSupply {
+  readonly #guard: SupplyGuard;
+  readonly #callerId: string;
+  readonly #sessionId: string;
+  readonly #state = new Map<string, ServerState>();
+  readonly #changed = new Set<string>();
+  readonly #listed = new Set<string>();
+
+  readonly #capabilities: () => readonly string[];
+
+  constructor(
+    guard: SupplyGuard,
+    callerId: string,
+    sessionId: string,
+    capabilities: () => readonly string[],
+  ) {
+    this.#guard = guard;
+    this.#capabilities = capabilities;
+    this.#callerId = callerId;
+    this.#sessionId = sessionId;
+  }
+
+  /**
+   * The server announced `notifications/tools/list_changed`: its next listing holds new tools.
+   * Before this session first listed the server there is nothing to change: servers register
+   * tools while they start (e.g. after `initialized`), and that first list is the baseline.
+   * Returns true when the caller should re-list the server now (so the guard runs at once).
+   */
+  listChanged(server: string): boolean {
+    if (!this.#listed.has(server)) return false;
+    this.#changed.add(server);
+    this.#state.delete(server);
+    void this.#guard.auditListChanged(server, this.#callerId, this.#sessionId).catch(() => {});
+    return true;
+  }
+
+  /** Called with every freshly fetched tool list of a server (before it is cached). */
+  async listed(server: string, defs: readonly Def[]): Promise<void> {
+    const listChanged = this.#changed.has(server);
+    const r = await this.#guard.guard(
+      server,
+      defs,
+      this.#callerId,
+      this.#sessionId,
+      listChanged,
+      this.#capabilities(),
+    );
+    this.#changed.delete(server);
+    this.#listed.add(server);
+    const defsByName = new Map<string, Def>();
+    for (const d of defs) if (typeof d['name'] === 'string') defsByName.set(d['name'], d);
+    this.#state.set(server, {
+      decisions: new Map(r.tools.map((t) => [t.tool, t])),
+      defs: defsByName,
+      serverBlocked: r.serverBlocked,
+    });
+  }
+
+  #staticCheck(state: ServerState | undefined, tool: string, flagged: boolean): CallCheck | ToolDecision {
+    if (state === undefined) return blocked('pending');
+    if (flagged) return blocked('split-view');
+    if (state.serverBlocked !== null && state.serverBlocked !== 'ok') return blocked(state.serverBlocked);
+    const d = state.decisions.get(tool);
+    if (d === undefined) return blocked('pending');
+    if (STATIC.has(d.reason)) return blocked(d.reason as Blocked);
+    return d;
+  }
+
+  /**
+   * Right before a call is forwarded: the definition this session was shown must match its
+   * approved pin now (read from the store, so a change approved or rejected elsewhere counts).
+   */
+  async check(server: string, tool: string): Promise<CallCheck> {
+    const pins = this.#guard.pins;
+    const state = this.#state.get(server);
+    const flagged = await this.#guard.flagged(server);
+    const s = this.#staticCheck(state, tool, flagged);
+    if ('ok' in s) return s;
+    const hash = pinHash(state!.defs.get(tool)!);
+    const status = await pins.status(server, tool, hash);
+    switch (status) {
+      case 'ok':
+      case 'new':
+        return { ok: true, hash };
+      case 'changed':
+        return blocked('changed');
+      case 'rejected':
+        return blocked('rejected');
+      case 'pending':
+      case 'unknown':
+        return blocked('pending');
+    }
+  }
+
+  /** The exposed names (of `tools`) that `tools/list` may show now. */
+  async visibleExposed(
+    tools: readonly { server: string; name: string; exposed: string }[],
+  ): Promise<ReadonlySet<string>> {
+    const servers = [...new Set(tools.map((t) => t.server))];
+    const per = new Map(await Promise.all(servers.map(async (s) => [s, await this.visible(s)] as const)));
+    return new Set(tools.filter((t) => per.get(t.server)?.has(t.name) === true).map((t) => t.exposed));
+  }
+
+  /** Which of a server's tools may be shown in `tools/list` now. */
+  async visible(server: string): Promise<ReadonlySet<string>> {
+    const pins = this.#guard.pins;
+    const state = this.#state.get(server);
+    if (state === undefined) return new Set();
+    const flagged = await this.#guard.flagged(server);
+    const records = new Map((await pins.list(server)).map((r) => [r.tool, r]));
+    const out = new Set<string>();
+    for (const [tool, def] of state.defs) {
+      const s = this.#staticCheck(state, tool, flagged);
+      if ('ok' in s) continue;
+      const r = records.get(tool);
+      if (r?.status === 'trusted' && r.approvedHash === pinHash(def)) out.add(tool);
+    }
+    return out;
+  }
+}
