@@ -158,6 +158,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       checkpointEveryMs: c.audit.checkpoint_every,
     },
     logging: { level: c.logging.level },
+    monitor: c.monitor,
   } satisfies WardenConfig);
 }
 

@@ -159,6 +159,8 @@ export const configSchema = z
       .default({}),
     audit,
     logging,
+    /** Validated by the monitor's own schema at start-up (config depends on core only). */
+    monitor: z.record(z.string(), z.unknown(), { error: 'monitor must be a mapping' }).optional(),
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

@@ -49,4 +49,6 @@ export interface WardenConfig {
   readonly servers: readonly ServerConfig[];
   readonly audit: { readonly checkpointEveryRecords: number; readonly checkpointEveryMs: number };
   readonly logging: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+  /** The raw `monitor:` section; the gateway validates it with the monitor's schema at start-up. */
+  readonly monitor?: Readonly<Record<string, unknown>> | undefined;
 }

@@ -5,6 +5,7 @@ import type { Authenticator } from '../identity/index.ts';
 import type { PolicyEngine } from '../policy/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { WardenMetrics } from '../monitor/index.ts';
+import type { GatewayMonitor } from './monitoring.ts';
 
 /** Everything the gateway needs, injected by the process root (cli) or by tests. */
 export interface GatewayServices {
@@ -18,4 +19,6 @@ export interface GatewayServices {
   readonly version: string;
   /** Prometheus metrics served at /metrics (to agents with the `metrics` role). */
   readonly metrics: WardenMetrics;
+  /** Baselines, detectors, labels and taint; absent when `monitor.enabled` is false. */
+  readonly monitor?: GatewayMonitor | undefined;
 }

@@ -14,6 +14,8 @@ import { HttpFront } from './http-front.ts';
 import { METRICS_CONTENT_TYPE, WardenMetrics } from '../monitor/index.ts';
 import { closeUpstreamPools } from './upstream/http-transport.ts';
 import type { GatewayServices } from './services.ts';
+import { startMonitoring } from './monitoring.ts';
+import type { GatewayMonitor } from './monitoring.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -65,6 +67,7 @@ export async function startGateway(
   const store = await openStore({ url: config.store.url, dataDir: config.dataDir });
   let audit: AuditLog | undefined;
   let stopWatch: (() => void) | undefined;
+  let monitoring: GatewayMonitor | undefined;
   try {
     audit = await AuditLog.open(store, {
       keys: loadOrCreateAuditKeys(config.dataDir),
@@ -79,6 +82,8 @@ export async function startGateway(
     await migrate(store, 'identity', identityMigrations);
     const registry = new AgentRegistry(store, { clock });
     const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
+    const metrics = new WardenMetrics();
+    monitoring = await startMonitoring(config, { store, audit, metrics, logger, clock });
     const services: GatewayServices = {
       config,
       launcher: options.launcher ?? new PlainLauncher(),
@@ -88,7 +93,8 @@ export async function startGateway(
       logger,
       clock,
       version: wardenVersion(),
-      metrics: new WardenMetrics(),
+      metrics,
+      monitor: monitoring,
     };
     if (options.watchPolicies !== false) {
       const a = audit;
@@ -121,6 +127,7 @@ export async function startGateway(
     });
     logger.info('gateway listening', { url, policyVersion: policy.version });
     const a = audit;
+    const m = monitoring;
     return {
       url,
       port,
@@ -131,6 +138,7 @@ export async function startGateway(
       async close() {
         stopWatch?.();
         await front.close();
+        await m?.close();
         await closeUpstreamPools();
         await a.append({ kind: 'gateway.stopped' }).catch(() => {});
         await a.close();
@@ -139,6 +147,7 @@ export async function startGateway(
     };
   } catch (e) {
     stopWatch?.();
+    await monitoring?.close().catch(() => {});
     await audit?.close().catch(() => {});
     await store.close().catch(() => {});
     throw e;
