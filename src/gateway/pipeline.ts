@@ -5,13 +5,19 @@ import { resolveTarget } from './steps/resolve.ts';
 import { authorize } from './steps/authorize.ts';
 import { auditCompleted, auditDecided } from './steps/audit.ts';
 import { forward } from './steps/forward.ts';
+import { labelResult, monitorDone, monitorPre } from './steps/monitor.ts';
+import type { MonitorCall } from './steps/monitor.ts';
+import { callTrace } from './monitoring.ts';
+import type { CallTrace } from './monitoring.ts';
 
 /**
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
  * One ordered list of steps with one shape; each step lives in its own module under steps/.
  *
  *   authenticate (HTTP edge, before a session is found) → resolve target → authorize
- *   (policy; grant joins here) → audit "decided" (durable) → forward → audit "completed"
+ *   (policy; grant and session taint join here) → monitor pre (detectors; `block` denies)
+ *   → audit "decided" (durable) → forward → inspect + label the result → audit "completed"
+ *   → monitor post (off the reply's path)
  *
  * A step either lets the request continue or ends it with a JSON-RPC error. Every path that
  * reaches an upstream has passed every step before it; nothing is forwarded without a durable
@@ -33,6 +39,10 @@ export interface CallContext {
   result?: unknown;
   outcome?: 'ok' | 'error' | 'denied' | 'timeout';
   errorCode?: string;
+  /** Trace and span of this call: every audit record of the call carries them (decision chain). */
+  trace?: CallTrace;
+  /** The monitor's state for this call (set by the monitor steps when monitoring is on). */
+  monitor?: MonitorCall;
 }
 
 export interface RpcErrorReply {
@@ -51,10 +61,18 @@ export function stop(code: number, message: string, data?: unknown): StepResult 
 }
 
 /** The steps, in order. */
-export const STEPS: readonly Step[] = [resolveTarget, authorize, auditDecided, forward];
+export const STEPS: readonly Step[] = [
+  resolveTarget,
+  authorize,
+  monitorPre,
+  auditDecided,
+  forward,
+  labelResult,
+];
 
 export async function runPipeline(ctx: CallContext): Promise<{ result: unknown } | { error: RpcErrorReply }> {
   let failure: RpcErrorReply | undefined;
+  ctx.trace ??= callTrace(ctx.session.id, ctx.session.principal.taskId);
   for (const step of STEPS) {
     const r = await step(ctx);
     if (r.kind === 'stop') {
@@ -64,5 +82,6 @@ export async function runPipeline(ctx: CallContext): Promise<{ result: unknown }
   }
   // The "completed" record is not awaited by the client: the decision record is what must be durable first.
   auditCompleted(ctx, failure);
+  monitorDone(ctx, failure);
   return failure === undefined ? { result: ctx.result } : { error: failure };
 }
