@@ -10,3 +10,5 @@ export { parseStrictJson, JsonSyntaxError } from './strict-json.ts';
 export { exposeNamed } from './catalog.ts';
 export { STEPS, runPipeline } from './pipeline.ts';
 export type { CallContext, Step, StepResult } from './pipeline.ts';
+export { traceIdFor, sessionSpanId } from './monitoring.ts';
+export type { GatewayMonitor, CallTrace } from './monitoring.ts';
