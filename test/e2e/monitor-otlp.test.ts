@@ -127,6 +127,7 @@ describe('OTLP traces from the gateway', () => {
     }
     assert.equal(ok!.name, 'execute_tool echo');
     assert.equal(attr(ok!, 'gen_ai.tool.name')?.stringValue, 'echo');
+    assert.match(attr(ok!, 'gen_ai.tool.call.id')?.stringValue ?? '', /^\d+$/, 'the JSON-RPC id of the call');
     assert.equal(attr(ok!, 'warden.decision')?.stringValue, 'allow');
     assert.deepEqual(attr(ok!, 'warden.policy_ids')?.arrayValue?.values, [{ stringValue: 'echo-only' }]);
     assert.equal(attr(ok!, 'warden.trust')?.stringValue, 'untrusted');

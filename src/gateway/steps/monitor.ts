@@ -143,7 +143,7 @@ export function monitorDone(ctx: CallContext, failure: RpcErrorReply | undefined
           toolCallSpan(
             { ...done, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId },
             {
-              callId: ctx.request.rawId,
+              callId: String(ctx.request.id),
               policyIds: ctx.decision?.policyIds ?? [],
               ...(ctx.errorCode === undefined ? {} : { errorType: ctx.errorCode }),
             },
