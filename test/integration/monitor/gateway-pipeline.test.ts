@@ -67,10 +67,14 @@ describe('monitoring on the gateway pipeline', () => {
       assert.equal(label.trust, 'suspicious');
       assert.ok(label.findings.length > 0);
       // the session is now tainted: the monitor hands that to the next policy decision
-      assert.deepEqual(t.gw.services.monitor!.monitor.taint(sessionOf(c)), {
+      const id = sessionOf(c);
+      assert.deepEqual(t.gw.services.monitor!.monitor.taint(id), {
         untrusted: true,
         labels: ['probe/echo', 'suspicious'],
       });
+      // the monitor forgets a session's state when the session ends (DELETE)
+      await (c.transport as StreamableHTTPClientTransport).terminateSession();
+      assert.deepEqual(t.gw.services.monitor!.monitor.taint(id), { untrusted: false, labels: [] });
     } finally {
       await t.cleanup();
     }
