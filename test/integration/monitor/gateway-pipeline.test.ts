@@ -155,6 +155,10 @@ describe('monitoring on the gateway pipeline', () => {
       const alert = records.find((x) => x.kind === 'monitor.alert')!;
       assert.equal(alert.data!.mode, 'block');
       assert.match(String(alert.data!.message), /call blocked/);
+      assert.match(
+        t.gw.services.metrics.render(),
+        /warden_alerts_total\{detector="first-tool",severity="medium",mode="block"\} 1/,
+      );
     } finally {
       await t.cleanup();
     }
