@@ -152,6 +152,31 @@ export class AuditLog {
     return rows.map(recordFromRow);
   }
 
+  /**
+   * Records of a trace (indexed) or a session, oldest first, at most `limit` (the decision chain
+   * for `warden trace`). With both, records matching either.
+   */
+  async find(o: { traceIds?: readonly string[]; session?: string; limit?: number }): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const ids = o.traceIds ?? [];
+    if (ids.length > 0) {
+      where.push(`trace_id IN (${ids.map(() => '?').join(', ')})`);
+      params.push(...ids);
+    }
+    if (o.session !== undefined) {
+      where.push('session = ?');
+      params.push(o.session);
+    }
+    if (where.length === 0) return [];
+    params.push(Math.min(Math.max(o.limit ?? 10_000, 1), 100_000));
+    const rows = await this.#store.query<Row>(
+      `${SELECT} WHERE ${where.join(' OR ')} ORDER BY seq LIMIT ?`,
+      params,
+    );
+    return rows.map(recordFromRow);
+  }
+
   /** Polls for records from `fromSeq` on (works across processes); returns a stop function. */
   follow(fromSeq: number, onRecord: (r: AuditRecord) => void, pollMs = 500): () => void {
     let next = fromSeq;

@@ -16,6 +16,8 @@ import { register as redact } from './commands/redact.ts';
 import { register as scan } from './commands/scan.ts';
 import { register as pins } from './commands/pins.ts';
 import { register as catalog } from './commands/catalog.ts';
+import { register as alerts } from './commands/alerts.ts';
+import { register as trace } from './commands/trace.ts';
 
 /** Builds the `warden` program; exported for tests. */
 export function buildProgram(): Command {
@@ -32,6 +34,7 @@ export function buildProgram(): Command {
   for (const r of [init, gateway, connect, run, doctor, agent, policy, audit, inspect]) r(program);
   for (const r of [secret, redact]) r(program);
   for (const r of [scan, pins, catalog]) r(program); // tool supply chain (issue 6)
+  for (const r of [alerts, trace]) r(program); // monitoring (issue 7)
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -196,6 +196,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       publicKey: resolve(baseDir, c.catalog.public_key),
       registry: c.catalog.registry,
     },
+    monitor: c.monitor,
   } satisfies WardenConfig);
 }
 

@@ -228,6 +228,8 @@ export const configSchema = z
       .default({}),
     secrets: secretsSection,
     catalog,
+    /** Validated by the monitor's own schema at start-up (config depends on core only). */
+    monitor: z.record(z.string(), z.unknown(), { error: 'monitor must be a mapping' }).optional(),
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

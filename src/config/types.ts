@@ -78,6 +78,8 @@ export interface WardenConfig {
   /** The secret broker (absent only in hand-built configs; load always sets it). */
   readonly secrets?: SecretsConfig;
   readonly catalog: CatalogConfig;
+  /** The raw `monitor:` section; the gateway validates it with the monitor's schema at start-up. */
+  readonly monitor?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Which secrets a server gets and how (stdio: env, placeholders; remote: headers). */

@@ -15,3 +15,5 @@ export type { Injection } from './secrets.ts';
 export { SupplyGuard, SessionSupply, BLOCK_CODE } from './supply.ts';
 export type { CallCheck } from './supply.ts';
 export { LaunchedStdioTransport } from './upstream/stdio-transport.ts';
+export { traceIdFor, sessionSpanId } from './monitoring.ts';
+export type { GatewayMonitor, CallTrace } from './monitoring.ts';

@@ -10,14 +10,19 @@ import { forward } from './steps/forward.ts';
 import { exfil } from './steps/exfil.ts';
 import { redactOutput } from './steps/redact-output.ts';
 import { verifyPin } from './steps/verify-pin.ts';
+import { labelResult, monitorDone, monitorPre } from './steps/monitor.ts';
+import type { MonitorCall } from './steps/monitor.ts';
+import { callTrace } from './monitoring.ts';
+import type { CallTrace } from './monitoring.ts';
 
 /**
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
  * One ordered list of steps with one shape; each step lives in its own module under steps/.
  *
  *   authenticate (HTTP edge, before a session is found) → rate limit → resolve target → verify pin
- *   → exfil → authorize
- *   (policy; grant joins here) → audit "decided" (durable) → forward → audit "completed"
+ *   → exfil → authorize (policy; grant and session taint join here) → monitor pre (detectors;
+ *   `block` denies) → audit "decided" (durable) → forward → redact output → inspect + label the
+ *   result → audit "completed" → monitor post (off the reply's path)
  *
  * A step either lets the request continue or ends it with a JSON-RPC error. Every path that
  * reaches an upstream has passed every step before it; nothing is forwarded without a durable
@@ -43,6 +48,10 @@ export interface CallContext {
   result?: unknown;
   outcome?: 'ok' | 'error' | 'denied' | 'timeout';
   errorCode?: string;
+  /** Trace and span of this call: every audit record of the call carries them (decision chain). */
+  trace?: CallTrace;
+  /** The monitor's state for this call (set by the monitor steps when monitoring is on). */
+  monitor?: MonitorCall;
 }
 
 export interface RpcErrorReply {
@@ -67,13 +76,16 @@ export const STEPS: readonly Step[] = [
   verifyPin,
   exfil,
   authorize,
+  monitorPre,
   auditDecided,
   forward,
   redactOutput,
+  labelResult,
 ];
 
 export async function runPipeline(ctx: CallContext): Promise<{ result: unknown } | { error: RpcErrorReply }> {
   let failure: RpcErrorReply | undefined;
+  ctx.trace ??= callTrace(ctx.session.id, ctx.session.principal.taskId);
   for (const step of STEPS) {
     const r = await step(ctx);
     if (r.kind === 'stop') {
@@ -85,5 +97,6 @@ export async function runPipeline(ctx: CallContext): Promise<{ result: unknown }
   const text = failure === undefined ? JSON.stringify(ctx.result ?? {}) : undefined;
   // The "completed" record is not awaited by the client: the decision record is what must be durable first.
   auditCompleted(ctx, failure, text?.length);
+  monitorDone(ctx, failure);
   return text === undefined ? { error: failure! } : { result: new RawJson(text) };
 }

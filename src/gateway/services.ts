@@ -8,6 +8,7 @@ import type { WardenMetrics } from '../monitor/index.ts';
 import type { GatewaySandboxing } from './sandboxing.ts';
 import type { GatewaySecrets } from './secrets.ts';
 import type { SupplyGuard } from './supply.ts';
+import type { GatewayMonitor } from './monitoring.ts';
 
 /** Everything the gateway needs, injected by the process root (cli) or by tests. */
 export interface GatewayServices {
@@ -27,4 +28,6 @@ export interface GatewayServices {
   readonly secrets?: GatewaySecrets;
   /** Tool scanner, pins and split-view detection on the tools path (issue 6). */
   readonly supply: SupplyGuard;
+  /** Baselines, detectors, labels and taint; absent when `monitor.enabled` is false. */
+  readonly monitor?: GatewayMonitor | undefined;
 }

@@ -359,6 +359,7 @@ export class FrontSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe?.();
+    this.services.monitor?.monitor.endSession(this.id);
     for (const f of this.inflight.values()) f.abort.abort();
     for (const p of this.#pendingToClient.values()) p.reject(new Error('session closed'));
     this.#pendingToClient.clear();

@@ -19,6 +19,8 @@ import { createRedactor, redactingLogger } from '../secrets/index.ts';
 import type { Redactor } from '../secrets/index.ts';
 import { SupplyGuard } from './supply.ts';
 import { admitFromCatalog } from './admission.ts';
+import { startMonitoring } from './monitoring.ts';
+import type { GatewayMonitor } from './monitoring.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -83,6 +85,7 @@ export async function startGateway(
   const store = await openStore({ url: config.store.url, dataDir: config.dataDir });
   let audit: AuditLog | undefined;
   let stopWatch: (() => void) | undefined;
+  let monitoring: GatewayMonitor | undefined;
   try {
     audit = await AuditLog.open(store, {
       keys: loadOrCreateAuditKeys(config.dataDir),
@@ -130,6 +133,8 @@ export async function startGateway(
       logger: logger.child({ module: 'supply' }),
       catalog: admission?.catalog,
     });
+    const metrics = new WardenMetrics();
+    monitoring = await startMonitoring(config, { store, audit, metrics, logger, clock });
     const services: GatewayServices = {
       config: admission?.config ?? config,
       launcher,
@@ -140,7 +145,8 @@ export async function startGateway(
       logger,
       clock,
       version: wardenVersion(),
-      metrics: new WardenMetrics(),
+      metrics,
+      monitor: monitoring,
       secrets,
       supply,
     };
@@ -181,6 +187,7 @@ export async function startGateway(
     });
     logger.info('gateway listening', { url, policyVersion: policy.version });
     const a = audit;
+    const m = monitoring;
     return {
       url,
       port,
@@ -192,6 +199,7 @@ export async function startGateway(
         stopWatch?.();
         secrets?.close();
         await front.close();
+        await m?.close();
         await closeUpstreamPools();
         await sandboxing.selfTest;
         await a.append({ kind: 'gateway.stopped' }).catch(() => {});
@@ -202,6 +210,7 @@ export async function startGateway(
   } catch (e) {
     stopWatch?.();
     secrets?.close();
+    await monitoring?.close().catch(() => {});
     await audit?.close().catch(() => {});
     await store.close().catch(() => {});
     throw e;

@@ -46,6 +46,7 @@ export class AlertHub {
     d: Detection,
     ctx: { agent: string; task?: string; session?: string; time: number; traceId?: string; spanId?: string },
     mode: 'alert' | 'block',
+    deliver = true,
   ): { alert: Alert; delivered: boolean } {
     const prior = this.#seen.get(d.dedupKey);
     if (prior && prior.until > ctx.time) {
@@ -73,6 +74,15 @@ export class AlertHub {
     };
     this.#remember(d.dedupKey, alert, ctx.time, d.dedupMs ?? this.#o.dedupWindowMs);
     this.#emitted++;
+    if (deliver) this.deliver(alert);
+    return { alert, delivered: true };
+  }
+
+  /**
+   * Hands an alert to every sink. `raise(…, deliver = false)` plus a later `deliver` lets the
+   * caller add evidence that exists only afterwards (the audit record of the call it is about).
+   */
+  deliver(alert: Alert): void {
     for (const s of this.#o.sinks) {
       try {
         s.deliver(alert);
@@ -80,7 +90,6 @@ export class AlertHub {
         this.#o.logger.warn('alert sink failed', { sink: s.name, error: describeError(e) });
       }
     }
-    return { alert, delivered: true };
   }
 
   #remember(key: string, alert: Alert, now: number, windowMs: number): void {

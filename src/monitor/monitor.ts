@@ -84,11 +84,28 @@ export class Monitor {
     for (const b of await this.#store.loadAll()) this.#baselines.set(b.agent, b);
   }
 
-  /** Before forwarding. Synchronous and in-memory only. */
-  pre(e: MonitorEvent): MonitorDecision {
+  /**
+   * Before forwarding. Synchronous and in-memory only. With `defer`, new alerts are counted and
+   * de-duplicated but not yet handed to the sinks: pass them to `deliver` once the call's own
+   * audit record exists, so its sequence number is part of the evidence.
+   */
+  pre(e: MonitorEvent, o: { readonly defer?: boolean } = {}): MonitorDecision {
     const b = this.#baseline(e.agent, e.time);
     const state = this.#state(e, true);
-    return this.#run(PRE_DETECTORS, e, b, state);
+    return this.#run(PRE_DETECTORS, e, b, state, o.defer !== true);
+  }
+
+  /** Delivers alerts returned by `pre(e, { defer: true })`, adding `seq` to their evidence. */
+  deliver(alerts: readonly Alert[], seq?: number): Alert[] {
+    return alerts.map((a) => {
+      const seqs = a.evidence.auditSeqs;
+      const out: Alert =
+        seq === undefined || seqs.includes(seq)
+          ? a
+          : { ...a, evidence: { ...a.evidence, auditSeqs: [...seqs, seq] } };
+      this.#hub.deliver(out);
+      return out;
+    });
   }
 
   /** After completion (or denial). Runs result detectors, updates taint, queues the baseline update. */
@@ -189,6 +206,7 @@ export class Monitor {
     e: MonitorEvent,
     b: AgentBaseline,
     st: DetectorState,
+    deliver = true,
   ): MonitorDecision {
     let block: Alert | undefined;
     let alerts: Alert[] | undefined;
@@ -205,7 +223,7 @@ export class Monitor {
         traceId: e.traceId,
         spanId: e.spanId,
       };
-      const r = this.#hub.raise(d, ctx, mode);
+      const r = this.#hub.raise(d, ctx, mode, deliver);
       if (r.delivered) (alerts ??= []).push(r.alert);
       if (mode === 'block') block ??= r.alert;
     }

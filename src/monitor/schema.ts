@@ -80,7 +80,46 @@ const detectors = z.strictObject({
     .prefault({}),
 });
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** http(s) only; plain http only to a loopback host (alert payloads name agents, tools and paths). */
+const sinkUrl = (what: string) =>
+  z
+    .url({ protocol: /^https?$/, error: `${what} must be an http(s) URL` })
+    .refine((u) => new URL(u).username === '' && new URL(u).password === '', {
+      message: `${what} must not carry credentials (userinfo)`,
+    })
+    .refine((u) => new URL(u).protocol === 'https:' || LOOPBACK.test(new URL(u).hostname), {
+      message: `${what} must use https (plain http is accepted only for a loopback host): alerts and spans name agents, tools and paths`,
+    });
+
+const envName = z.string().regex(ENV_NAME, 'an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
+
+const webhook = z.strictObject({
+  url: sinkUrl('monitor.webhook.url'),
+  /**
+   * The environment variable holding the HMAC-SHA256 key that signs each body
+   * (`X-Warden-Signature: sha256=<hex>`). A name, never the key: warden.yaml is not a secret store.
+   */
+  secretEnv: envName,
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  timeoutMs: z.number().int().positive().default(5_000),
+  maxQueue: z.number().int().positive().default(1_000),
+});
+
+const otlp = z.strictObject({
+  /** Collector base URL; spans go to `<endpoint>/v1/traces` (OTLP/HTTP, JSON encoding). */
+  endpoint: sinkUrl('monitor.otlp.endpoint'),
+  serviceName: z.string().min(1).max(100).default('warden'),
+  /** Request headers whose values come from environment variables (e.g. an API key). */
+  headersEnv: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are tokens'), envName).default({}),
+  intervalMs: z.number().int().positive().default(1_000),
+});
+
 export const monitorConfigSchema = z.strictObject({
+  /** Off: no detectors, labels, taint or traces (the audit log and /metrics stay). */
+  enabled: z.boolean().default(true),
   learning: z
     .strictObject({
       /** Events an agent must have before novelty detectors fire. */
@@ -98,6 +137,12 @@ export const monitorConfigSchema = z.strictObject({
   /** How often (ms) dirty baselines are flushed to the store, and the batch size that forces one. */
   flushIntervalMs: z.number().int().positive().default(2_000),
   flushBatch: z.number().int().positive().default(500),
+  /** Wrap untrusted text results in a frame naming their origin (the `_meta` label is always set). */
+  frameText: z.boolean().default(false),
+  /** Most characters of a result the injection detector reads (the rest is not inspected). */
+  inspectMaxChars: z.number().int().positive().default(1_000_000),
+  webhook: webhook.optional(),
+  otlp: otlp.optional(),
 });
 
 export type MonitorConfig = z.output<typeof monitorConfigSchema>;

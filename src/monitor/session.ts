@@ -39,7 +39,8 @@ export function taintSession(s: SessionState, origin: string, seq?: number, susp
   s.untrusted = true;
   if (suspicious) s.suspicious = true;
   if (!s.labels.includes(origin) && s.labels.length < MAX_LABELS) s.labels.push(origin);
-  if (seq !== undefined && s.taintSeqs.length < MAX_LABELS) s.taintSeqs.push(seq);
+  if (seq !== undefined && !s.taintSeqs.includes(seq) && s.taintSeqs.length < MAX_LABELS)
+    s.taintSeqs.push(seq);
 }
 
 export function sessionTaint(s: SessionState | undefined): SessionTaint {

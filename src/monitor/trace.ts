@@ -115,10 +115,18 @@ export function renderTimeline(entries: readonly TimelineEntry[], opts: { maxArg
     const size = typeof r.resultBytes === 'number' ? ` ${r.resultBytes}B` : '';
     const dur = typeof r.durationMs === 'number' ? ` ${r.durationMs}ms` : '';
     return printable(
-      `#${r.seq} ${at} ${'  '.repeat(depth)}${r.kind} ${who} ${what}${args}${decision}${reasons}${outcome}${size}${dur}`,
+      `#${r.seq} ${at} ${'  '.repeat(depth)}${r.kind} ${who} ${what}${args}${decision}${reasons}${outcome}${size}${dur}${alertNote(r)}`,
     );
   });
   return lines.join('\n') + '\n';
+}
+
+/** For a `monitor.alert` record: detector, mode, message and evidence. */
+function alertNote(r: TraceRecord): string {
+  const d = r.data;
+  if (r.kind !== 'monitor.alert' || d === undefined) return '';
+  const evidence = Array.isArray(d.evidence) ? ` [audit ${d.evidence.join(',')}]` : '';
+  return ` ${String(d.severity)} ${String(d.detector)} ${d.mode === 'block' ? 'BLOCK' : 'alert'}: ${clip(String(d.message), 160)}${evidence}`;
 }
 
 function clip(s: string, n: number): string {

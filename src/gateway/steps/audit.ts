@@ -15,6 +15,7 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
       kind: 'mcp.request',
       principal: principal.agentName,
       session: session.id,
+      ...ctx.trace,
       method: ctx.method,
       server: target?.server,
       tool: target?.name,
@@ -44,11 +45,11 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
   }
   if (decision?.effect !== 'allow') {
     ctx.outcome = 'denied';
-    ctx.errorCode = 'ERR_POLICY_DENIED';
+    ctx.errorCode ??= 'ERR_POLICY_DENIED';
     const ids = decision?.policyIds ?? [];
     const reasons = decision?.reasons ?? [];
     return stop(RpcCode.FORBIDDEN, `Forbidden: ${reasons[0] ?? 'denied by policy'}`, {
-      code: 'ERR_POLICY_DENIED',
+      code: ctx.errorCode,
       policyIds: [...ids],
       reasons: [...reasons],
       auditSeq: ctx.decidedSeq,
@@ -88,6 +89,7 @@ export function auditCompleted(
       kind: ctx.decidedSeq === undefined ? 'mcp.rejected' : 'mcp.completed',
       principal: session.principal.agentName,
       session: session.id,
+      ...ctx.trace,
       method: ctx.method,
       server: ctx.target?.server,
       tool: ctx.target?.name,

@@ -22,6 +22,7 @@ export function authorize(ctx: CallContext): Promise<StepResult> {
         session: session.id,
         ...(principal.taskId === undefined ? {} : { task: principal.taskId }),
         ...(principal.grant === undefined ? {} : { grant: principal.grant }),
+        ...(services.monitor === undefined ? {} : { taint: services.monitor.monitor.taint(session.id) }),
       },
     });
   } catch (e) {

@@ -57,6 +57,23 @@ describe('Monitor', () => {
     assert.match(d.block.message, /blocked/);
   });
 
+  it('holds deferred pre alerts until deliver, which adds the decided record to the evidence', () => {
+    const ring = new RingSink();
+    const m = trained({}, ring);
+    const before = ring.list().length;
+    const e = call('write_file', { path: '/work/repo/src/f1.ts' }, AFTER, {
+      seq: undefined,
+      spanId: 'f'.repeat(16),
+    });
+    const pre = m.pre(e, { defer: true });
+    assert.equal(pre.alerts.length, 1);
+    assert.equal(ring.list().length, before, 'not delivered before the decided record exists');
+    const [out] = m.deliver(pre.alerts, 4242);
+    assert.deepEqual(out!.evidence.auditSeqs, [4242]);
+    assert.equal(ring.list().length, before + 1);
+    assert.deepEqual(ring.list().at(-1)!.evidence.auditSeqs, [4242]);
+  });
+
   it('stays silent for a detector in off mode', () => {
     const m = trained({ detectors: { 'first-tool': { mode: 'off' } } });
     assert.deepEqual(m.pre(call('delete_file', { path: '/work/repo/src/f1.ts' }, AFTER)).alerts, []);

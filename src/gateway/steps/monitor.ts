@@ -1,0 +1,198 @@
+import { describeError } from '../../core/index.ts';
+import {
+  applyTrustLabel,
+  inspectContent,
+  labelContent,
+  resultText,
+  toolCallSpan,
+} from '../../monitor/index.ts';
+import type { Alert, MonitorEvent, Trust, Verdict } from '../../monitor/index.ts';
+import { RpcCode } from '../jsonrpc.ts';
+import { CONTINUE, stop } from '../pipeline.ts';
+import type { CallContext, RpcErrorReply, StepResult } from '../pipeline.ts';
+
+/** What the monitor steps keep on the call context between `pre` and `post`. */
+export interface MonitorCall {
+  readonly event: MonitorEvent;
+  /** Alerts `pre` raised, delivered once the "decided" record gives them their evidence. */
+  pending: readonly Alert[];
+  trust?: Trust;
+  injection?: Verdict;
+  injectionRules?: readonly string[];
+  /** `post` already ran on the request path (output-anomaly in block mode). */
+  posted?: boolean;
+}
+
+/**
+ * Before the "decided" record: the monitor's pre-call detectors, in memory. A detector in
+ * `block` mode turns an allowed call into a denial whose reason is the detector's message (the
+ * decided record says `monitor:<detector>`). Runs only on calls the policy allowed.
+ */
+export function monitorPre(ctx: CallContext): Promise<StepResult> {
+  const gm = ctx.session.services.monitor;
+  if (gm === undefined || ctx.target === undefined) return Promise.resolve(CONTINUE);
+  const event = callEvent(ctx);
+  const call: MonitorCall = { event, pending: [] };
+  ctx.monitor = call;
+  if (ctx.decision?.effect !== 'allow') return Promise.resolve(CONTINUE);
+  let d;
+  try {
+    d = gm.monitor.pre(event, { defer: true });
+  } catch (e) {
+    ctx.session.services.logger.error('monitor pre failed', { error: describeError(e) });
+    // Fail closed only where the operator asked the monitor to block.
+    if (Object.values(gm.config.detectors).some((x) => x.mode === 'block')) {
+      return Promise.resolve(
+        deny(ctx, 'monitor:error', 'the monitor could not check the call (fail closed)'),
+      );
+    }
+    return Promise.resolve(CONTINUE);
+  }
+  call.pending = d.alerts;
+  if (d.block !== undefined) deny(ctx, `monitor:${d.block.detector}`, d.block.message);
+  return Promise.resolve(CONTINUE);
+}
+
+/** Turns the decision into a monitor denial; the audit step records and returns it. */
+function deny(ctx: CallContext, policyId: string, reason: string): StepResult {
+  ctx.decision = {
+    effect: 'deny',
+    policyIds: [policyId],
+    reasons: [reason],
+    errors: [],
+    version: ctx.decision?.version ?? '',
+  };
+  ctx.errorCode = 'ERR_MONITOR_BLOCKED';
+  return CONTINUE;
+}
+
+/**
+ * After forwarding: the result is inspected for prompt injection and labelled with its origin
+ * and trust (`_meta['warden/trust']`, overwriting whatever the upstream put there); untrusted
+ * content taints the session at once, so the next call's policy sees it. With output-anomaly in
+ * `block` mode the result detectors run here and can withhold the result.
+ */
+export function labelResult(ctx: CallContext): Promise<StepResult> {
+  const gm = ctx.session.services.monitor;
+  const call = ctx.monitor;
+  if (gm === undefined || call === undefined || ctx.target === undefined) return Promise.resolve(CONTINUE);
+  const result = ctx.result;
+  if (result === null || typeof result !== 'object' || Array.isArray(result))
+    return Promise.resolve(CONTINUE);
+  const { session } = ctx;
+  const max = gm.config.inspectMaxChars;
+  const r = inspectContent(resultText(result, max), { maxChars: max });
+  const rules = [...new Set(r.findings.map((f) => f.ruleId))];
+  const label = labelContent({
+    server: ctx.target.server,
+    tool: ctx.target.name,
+    trustedServers: gm.config.trustedServers,
+    injectionVerdict: r.verdict,
+  });
+  ctx.result = applyTrustLabel(result as Record<string, unknown>, label, {
+    frameText: gm.config.frameText,
+    ...(rules.length > 0 ? { findings: rules } : {}),
+  });
+  call.trust = label.trust;
+  call.injection = r.verdict;
+  call.injectionRules = rules;
+  if (label.trust !== 'trusted') {
+    gm.monitor.markUntrusted(
+      session.id,
+      session.principal.agentName,
+      label.origin,
+      ctx.decidedSeq,
+      label.trust === 'suspicious',
+    );
+  }
+  if (gm.config.detectors['output-anomaly'].mode !== 'block') return Promise.resolve(CONTINUE);
+  call.posted = true;
+  const d = gm.monitor.post(postEvent(ctx, call, undefined));
+  if (d.block === undefined) return Promise.resolve(CONTINUE);
+  ctx.result = undefined;
+  ctx.outcome = 'denied';
+  ctx.errorCode = 'ERR_MONITOR_BLOCKED';
+  return Promise.resolve(
+    stop(RpcCode.FORBIDDEN, `Forbidden: ${d.block.message}`, {
+      code: 'ERR_MONITOR_BLOCKED',
+      detector: d.block.detector,
+      alertId: d.block.id,
+      auditSeq: ctx.decidedSeq,
+    }),
+  );
+}
+
+/**
+ * When the call has ended (after the "completed" record is queued): delivers the alerts of
+ * `pre` with the decided record as evidence, then, off the reply's path, `post` (baseline
+ * update, result detectors) and the OTLP span.
+ */
+export function monitorDone(ctx: CallContext, failure: RpcErrorReply | undefined): void {
+  const gm = ctx.session.services.monitor;
+  const call = ctx.monitor;
+  if (gm === undefined || call === undefined) return;
+  if (call.pending.length > 0) gm.monitor.deliver(call.pending, ctx.decidedSeq);
+  const done = postEvent(ctx, call, failure);
+  const trace = ctx.trace;
+  setImmediate(() => {
+    if (gm.closed) return;
+    try {
+      if (call.posted !== true) gm.monitor.post(done);
+      if (gm.exporter !== undefined && trace !== undefined) {
+        gm.exporter.export(
+          toolCallSpan(
+            { ...done, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId },
+            {
+              callId: String(ctx.request.id),
+              policyIds: ctx.decision?.policyIds ?? [],
+              ...(ctx.errorCode === undefined ? {} : { errorType: ctx.errorCode }),
+            },
+          ),
+        );
+      }
+    } catch (e) {
+      ctx.session.services.logger.error('monitor post failed', { error: describeError(e) });
+    }
+  });
+}
+
+function callEvent(ctx: CallContext): MonitorEvent {
+  const { session, target } = ctx;
+  const { principal, services } = session;
+  const ann = target?.def?.annotations;
+  const annotations: { readOnlyHint?: boolean; destructiveHint?: boolean; openWorldHint?: boolean } = {};
+  if (typeof ann === 'object' && ann !== null) {
+    const a = ann as Record<string, unknown>;
+    for (const k of ['readOnlyHint', 'destructiveHint', 'openWorldHint'] as const)
+      if (typeof a[k] === 'boolean') annotations[k] = a[k];
+  }
+  return {
+    time: services.clock.now(),
+    agent: principal.agentName,
+    session: session.id,
+    ...(principal.taskId === undefined ? {} : { task: principal.taskId }),
+    ...(ctx.trace === undefined ? {} : ctx.trace),
+    method: ctx.method,
+    ...(target === undefined ? {} : { server: target.server, tool: target.name }),
+    args: ctx.args ?? {},
+    annotations,
+  };
+}
+
+function postEvent(ctx: CallContext, call: MonitorCall, failure: RpcErrorReply | undefined): MonitorEvent {
+  const services = ctx.session.services;
+  const resultBytes = ctx.result === undefined ? undefined : JSON.stringify(ctx.result).length;
+  return {
+    ...call.event,
+    time: services.clock.now(),
+    ...(ctx.decidedSeq === undefined ? {} : { seq: ctx.decidedSeq }),
+    decision: ctx.decision?.effect ?? 'deny',
+    outcome: ctx.outcome ?? (failure === undefined ? 'ok' : 'error'),
+    durationMs: Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000,
+    ...(resultBytes === undefined ? {} : { resultBytes }),
+    ...(call.injection === undefined
+      ? {}
+      : { findings: { injection: call.injection, injectionRules: call.injectionRules ?? [] } }),
+    ...(call.trust === undefined ? {} : { trust: call.trust }),
+  };
+}
