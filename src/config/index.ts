@@ -10,5 +10,7 @@ export type {
   StdioServerConfig,
   RemoteServerConfig,
   GatewayConfig,
+  IdentitySettings,
+  DelegateCommandConfig,
 } from './types.ts';
 export { readEnv } from './env.ts';

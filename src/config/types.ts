@@ -39,6 +39,28 @@ export interface GatewayConfig {
   readonly protocolVersions: readonly string[] | undefined;
 }
 
+/** `identity.delegate.<role>`: the sub-agent `warden.delegate` runs for callers with that role. */
+export interface DelegateCommandConfig {
+  readonly role: string;
+  /** Absolute path of the program. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly workspace: string | undefined;
+  readonly allowHosts: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export interface IdentitySettings {
+  /** bootstrap: API keys only obtain tokens at /token; direct: they also authenticate /mcp. */
+  readonly apiKeys: 'bootstrap' | 'direct';
+  readonly tokenTtlSec: number;
+  readonly maxTokenTtlSec: number;
+  readonly leewaySec: number;
+  readonly maxDelegationDepth: number;
+  readonly keyRotationMs: number;
+  readonly delegate: readonly DelegateCommandConfig[];
+}
+
 export interface WardenConfig {
   readonly file: string;
   readonly baseDir: string;
@@ -49,4 +71,5 @@ export interface WardenConfig {
   readonly servers: readonly ServerConfig[];
   readonly audit: { readonly checkpointEveryRecords: number; readonly checkpointEveryMs: number };
   readonly logging: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+  readonly identity: IdentitySettings;
 }

@@ -3,6 +3,8 @@ import type { RpcRequest } from './jsonrpc.ts';
 import type { ClientChannel, FrontSession } from './session.ts';
 import { resolveTarget } from './steps/resolve.ts';
 import { authorize } from './steps/authorize.ts';
+import { grantStep } from './steps/grant.ts';
+import type { GrantDecision } from '../identity/index.ts';
 import { auditCompleted, auditDecided } from './steps/audit.ts';
 import { forward } from './steps/forward.ts';
 
@@ -10,8 +12,9 @@ import { forward } from './steps/forward.ts';
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
  * One ordered list of steps with one shape; each step lives in its own module under steps/.
  *
- *   authenticate (HTTP edge, before a session is found) → resolve target → authorize
- *   (policy; grant joins here) → audit "decided" (durable) → forward → audit "completed"
+ *   authenticate (HTTP edge, before a session is found) → resolve target → grant (the
+ *   token's task grant) → authorize (Cedar; grant AND policy) → audit "decided" (durable)
+ *   → forward → audit "completed"
  *
  * A step either lets the request continue or ends it with a JSON-RPC error. Every path that
  * reaches an upstream has passed every step before it; nothing is forwarded without a durable
@@ -29,6 +32,8 @@ export interface CallContext {
   target?: { server: string; name: string; exposed: string; def?: Readonly<Record<string, unknown>> };
   args?: Record<string, unknown>;
   decision?: Decision;
+  /** The task grant's verdict (absent for a principal without a grant). */
+  grant?: GrantDecision;
   decidedSeq?: number;
   result?: unknown;
   outcome?: 'ok' | 'error' | 'denied' | 'timeout';
@@ -51,7 +56,7 @@ export function stop(code: number, message: string, data?: unknown): StepResult 
 }
 
 /** The steps, in order. */
-export const STEPS: readonly Step[] = [resolveTarget, authorize, auditDecided, forward];
+export const STEPS: readonly Step[] = [resolveTarget, grantStep, authorize, auditDecided, forward];
 
 export async function runPipeline(ctx: CallContext): Promise<{ result: unknown } | { error: RpcErrorReply }> {
   let failure: RpcErrorReply | undefined;

@@ -55,7 +55,8 @@ function templateMatches(template: string, uri: string): boolean {
  */
 export class FrontSession {
   readonly id = newSessionId();
-  readonly principal: Principal;
+  /** The principal of the latest request (same agent; its token may have been refreshed). */
+  principal: Principal;
   readonly services: GatewayServices;
   protocolVersion = '';
   clientInfo: Record<string, unknown> = {};

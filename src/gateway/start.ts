@@ -3,11 +3,14 @@ import { fileURLToPath } from 'node:url';
 import type { WardenConfig } from '../config/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
 import { silentLogger, systemClock } from '../core/index.ts';
-import { migrate, openStore } from '../store/index.ts';
+import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { AuditLog, loadOrCreateAuditKeys } from '../audit/index.ts';
 import { PolicyEngine } from '../policy/index.ts';
-import { AgentRegistry, createAuthenticator, identityMigrations } from '../identity/index.ts';
+import { join } from 'node:path';
+import { createIdentity, loadOrCreateKeyFile } from '../identity/index.ts';
+import type { AgentRegistry, Authenticator, Identity } from '../identity/index.ts';
+import { issuerOf, mountIdentityRoutes } from './identity-routes.ts';
 import type { Launcher } from '../sandbox/index.ts';
 import { PlainLauncher } from '../sandbox/index.ts';
 import { HttpFront } from './http-front.ts';
@@ -36,6 +39,8 @@ export interface RunningGateway {
   readonly front: HttpFront;
   readonly store: Store;
   readonly registry: AgentRegistry;
+  /** Agents, signing keys, tokens and revocations (issue 4). */
+  readonly identity: Identity;
   close(): Promise<void>;
 }
 
@@ -65,6 +70,8 @@ export async function startGateway(
   const store = await openStore({ url: config.store.url, dataDir: config.dataDir });
   let audit: AuditLog | undefined;
   let stopWatch: (() => void) | undefined;
+  let stopMaintenance: (() => void) | undefined;
+  let front: HttpFront | undefined;
   try {
     audit = await AuditLog.open(store, {
       keys: loadOrCreateAuditKeys(config.dataDir),
@@ -76,9 +83,15 @@ export async function startGateway(
         options.onFatal?.((e as Error).message);
       },
     });
-    await migrate(store, 'identity', identityMigrations);
-    const registry = new AgentRegistry(store, { clock });
-    const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
+    // The token audience is the public URL, known only once listening when the port is 0:
+    // identity is built right after listen, and requests wait for it (never bypass it).
+    let identityReady: (id: Identity) => void = () => {};
+    const identityPromise = new Promise<Identity>((r) => (identityReady = r));
+    const ready: { id?: Identity } = {};
+    const authenticator: Authenticator = {
+      authenticate: async (header) =>
+        (ready.id ?? (await identityPromise)).authenticator.authenticate(header),
+    };
     const services: GatewayServices = {
       config,
       launcher: options.launcher ?? new PlainLauncher(),
@@ -102,10 +115,11 @@ export async function startGateway(
           .catch(() => {});
       });
     }
-    const front = new HttpFront(services);
+    front = new HttpFront(services);
+    const f = front;
     // Prometheus scrape endpoint: authenticated like every route, and only for agents with the
     // `metrics` role (the series name servers and tools).
-    front.routes.set('/metrics', (_req, res, principal) => {
+    f.routes.set('/metrics', (_req, res, principal) => {
       if (principal === undefined || !principal.roles.includes('metrics')) {
         res
           .writeHead(403, { 'Content-Type': 'text/plain' })
@@ -114,7 +128,30 @@ export async function startGateway(
       }
       res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE }).end(services.metrics.render());
     });
-    const { url, port } = await front.listen();
+    const { url, port } = await f.listen();
+    const id = await createIdentity(store, {
+      issuer: issuerOf(f.publicUrl),
+      resource: f.publicUrl,
+      kek: loadOrCreateKeyFile(join(config.dataDir, 'identity.key')),
+      allowApiKeys: config.identity.apiKeys === 'direct',
+      defaultTtlSec: config.identity.tokenTtlSec,
+      maxTtlSec: config.identity.maxTokenTtlSec,
+      leewaySec: config.identity.leewaySec,
+      maxDepth: config.identity.maxDelegationDepth,
+      rotationIntervalMs: config.identity.keyRotationMs,
+      clock,
+    });
+    ready.id = id;
+    identityReady(id);
+    mountIdentityRoutes(f, id);
+    await id.maintain();
+    const maintenance = setInterval(() => {
+      id.maintain().catch((e: unknown) =>
+        logger.warn('identity maintenance failed', { error: (e as Error).message }),
+      );
+    }, 60_000);
+    maintenance.unref();
+    stopMaintenance = () => clearInterval(maintenance);
     await audit.append({
       kind: 'gateway.started',
       data: { url, policyVersion: policy.version, servers: config.servers.map((s) => s.name) },
@@ -125,12 +162,14 @@ export async function startGateway(
       url,
       port,
       services,
-      front,
+      front: f,
       store,
-      registry,
+      registry: id.registry,
+      identity: id,
       async close() {
         stopWatch?.();
-        await front.close();
+        stopMaintenance?.();
+        await f.close();
         await closeUpstreamPools();
         await a.append({ kind: 'gateway.stopped' }).catch(() => {});
         await a.close();
@@ -139,6 +178,8 @@ export async function startGateway(
     };
   } catch (e) {
     stopWatch?.();
+    stopMaintenance?.();
+    await front?.close().catch(() => {});
     await audit?.close().catch(() => {});
     await store.close().catch(() => {});
     throw e;

@@ -28,6 +28,7 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
       ...(principal.actors === undefined ? {} : { actors: [...principal.actors] }),
       data: {
         credential: principal.credential.id,
+        subject: principal.subject?.agentName ?? principal.agentName,
         ...(decision && decision.errors.length > 0 ? { errors: decision.errors } : {}),
       },
     });
@@ -43,11 +44,11 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
   }
   if (decision?.effect !== 'allow') {
     ctx.outcome = 'denied';
-    ctx.errorCode = 'ERR_POLICY_DENIED';
+    ctx.errorCode = ctx.grant?.allowed === false ? 'ERR_GRANT_DENIED' : 'ERR_POLICY_DENIED';
     const ids = decision?.policyIds ?? [];
     const reasons = decision?.reasons ?? [];
     return stop(RpcCode.FORBIDDEN, `Forbidden: ${reasons[0] ?? 'denied by policy'}`, {
-      code: 'ERR_POLICY_DENIED',
+      code: ctx.errorCode,
       policyIds: [...ids],
       reasons: [...reasons],
       auditSeq: ctx.decidedSeq,
