@@ -11,6 +11,7 @@ import { register as connect } from './commands/connect.ts';
 import { register as doctor } from './commands/doctor.ts';
 import { register as run } from './commands/run.ts';
 import { register as inspect } from './commands/inspect.ts';
+import { register as token, registerKeys as keys } from './commands/token.ts';
 
 /** Builds the `warden` program; exported for tests. */
 export function buildProgram(): Command {
@@ -24,7 +25,8 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const r of [init, gateway, connect, run, doctor, agent, policy, audit, inspect]) r(program);
+  for (const r of [init, gateway, connect, run, doctor, agent, token, keys, policy, audit, inspect])
+    r(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { WardenConfig } from '../config/index.ts';
+import type { Clock } from '../core/index.ts';
+import type { SqlClient } from '../store/index.ts';
 import {
   agentIdOf,
+  createIdentity,
+  loadOrCreateKeyFile,
   authorizationServerMetadata,
   handleTokenRequest,
   protectedResourceMetadata,
@@ -15,6 +21,32 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 /** The issuer (authorization server) of a gateway: its public /mcp URL without the `/mcp`. */
 export function issuerOf(publicUrl: string): string {
   return publicUrl.replace(/\/+$/, '').replace(/\/mcp$/, '');
+}
+
+/**
+ * The identity services for a configuration (the gateway at start-up, and the CLI's token and
+ * key commands): the KEK from `<data_dir>/identity.key` (created 0600 on first use), the issuer
+ * and audience from the public URL, the TTL, leeway, depth and rotation settings of warden.yaml.
+ */
+export function openIdentity(
+  store: SqlClient,
+  config: WardenConfig,
+  publicUrl: string,
+  clock?: Clock,
+): Promise<Identity> {
+  const i = config.identity;
+  return createIdentity(store, {
+    issuer: issuerOf(publicUrl),
+    resource: publicUrl,
+    kek: loadOrCreateKeyFile(join(config.dataDir, 'identity.key')),
+    allowApiKeys: i.apiKeys === 'direct',
+    defaultTtlSec: i.tokenTtlSec,
+    maxTtlSec: i.maxTokenTtlSec,
+    leewaySec: i.leewaySec,
+    maxDepth: i.maxDelegationDepth,
+    rotationIntervalMs: i.keyRotationMs,
+    ...(clock === undefined ? {} : { clock }),
+  });
 }
 
 /**

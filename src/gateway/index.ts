@@ -10,3 +10,4 @@ export { parseStrictJson, JsonSyntaxError } from './strict-json.ts';
 export { exposeNamed } from './catalog.ts';
 export { STEPS, runPipeline } from './pipeline.ts';
 export type { CallContext, Step, StepResult } from './pipeline.ts';
+export { openIdentity, issuerOf } from './identity-routes.ts';

@@ -7,10 +7,8 @@ import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { AuditLog, loadOrCreateAuditKeys } from '../audit/index.ts';
 import { PolicyEngine } from '../policy/index.ts';
-import { join } from 'node:path';
-import { createIdentity, loadOrCreateKeyFile } from '../identity/index.ts';
 import type { AgentRegistry, Authenticator, Identity } from '../identity/index.ts';
-import { issuerOf, mountIdentityRoutes } from './identity-routes.ts';
+import { mountIdentityRoutes, openIdentity } from './identity-routes.ts';
 import type { Launcher } from '../sandbox/index.ts';
 import { PlainLauncher } from '../sandbox/index.ts';
 import { HttpFront } from './http-front.ts';
@@ -129,18 +127,7 @@ export async function startGateway(
       res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE }).end(services.metrics.render());
     });
     const { url, port } = await f.listen();
-    const id = await createIdentity(store, {
-      issuer: issuerOf(f.publicUrl),
-      resource: f.publicUrl,
-      kek: loadOrCreateKeyFile(join(config.dataDir, 'identity.key')),
-      allowApiKeys: config.identity.apiKeys === 'direct',
-      defaultTtlSec: config.identity.tokenTtlSec,
-      maxTtlSec: config.identity.maxTokenTtlSec,
-      leewaySec: config.identity.leewaySec,
-      maxDepth: config.identity.maxDelegationDepth,
-      rotationIntervalMs: config.identity.keyRotationMs,
-      clock,
-    });
+    const id = await openIdentity(store, config, f.publicUrl, clock);
     ready.id = id;
     identityReady(id);
     mountIdentityRoutes(f, id);
