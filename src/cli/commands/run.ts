@@ -4,6 +4,26 @@ import { AppError } from '../../core/index.ts';
 import { readEnv, resolveCommand } from '../../config/index.ts';
 import { collect } from '../output.ts';
 import { runSandboxed, sandboxSettingsSchema } from '../../sandbox/index.ts';
+import { config } from '../context.ts';
+import type { GlobalOptions } from '../output.ts';
+import { startTaskToken, withTaskToken } from './run-identity.ts';
+import type { TaskToken } from './run-identity.ts';
+import type { GrantOptions } from './token.ts';
+
+interface TaskFlags extends GrantOptions {
+  agent?: string;
+}
+
+/** `--agent`: the task token for this run (undefined without --agent). */
+async function taskToken(o: TaskFlags, cmd: Command): Promise<TaskToken | undefined> {
+  if (o.agent === undefined) {
+    if (o.tool.length > 0 || o.arg.length > 0 || o.task !== undefined || o.ttl !== undefined)
+      throw new RunError('ERR_USAGE', '--tool, --arg, --task and --ttl need --agent');
+    return undefined;
+  }
+  const cfg = config(cmd.optsWithGlobals<GlobalOptions>());
+  return startTaskToken(cfg, o.agent, o, (line) => process.stderr.write(line + '\n'));
+}
 
 class RunError extends AppError<'ERR_USAGE'> {}
 
@@ -39,7 +59,28 @@ export function register(program: Command): void {
     .option('--memory <size>', 'memory limit, e.g. 512M')
     .option('--cpus <n>', 'CPU limit in cores, e.g. 1 or 0.5')
     .option('--pids <n>', 'process limit')
-    .action(async (argv: string[], o: RunFlags) => {
+    .option(
+      '--agent <name>',
+      'run as this agent: mint a task token (grant from --tool/--arg/--ttl/--task), give the program an MCP config holding only it, revoke it at exit',
+    )
+    .option('--task <text>', 'with --agent: the task the token is for (audited, revocable)')
+    .option(
+      '--tool <server.pattern>',
+      "with --agent: a tool the task may call, e.g. 'fs.read_*' (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      '--arg <server.tool.param=VALUE>',
+      'with --agent: an argument constraint (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--ttl <duration>',
+      'with --agent: token lifetime (refreshed before expiry while the program runs)',
+    )
+    .action(async (argv: string[], o: RunFlags & TaskFlags, cmd: Command) => {
       const [name, ...args] = argv;
       if (name === undefined)
         throw new RunError(
@@ -79,14 +120,19 @@ export function register(program: Command): void {
         const v = readEnv(k);
         if (v !== undefined) env[k] = v;
       }
-      const r = await runSandboxed({
-        command: found.command,
-        args,
-        env,
-        ...(o.workspace === undefined ? {} : { cwd: '/workspace' }),
-        profile: parsed.data,
-        label: `run:${name}`,
-      });
-      process.exitCode = r.code;
+      const task = await taskToken(o, cmd);
+      try {
+        const r = await runSandboxed({
+          command: found.command,
+          args,
+          env: { ...env, ...task?.env },
+          ...(o.workspace === undefined ? {} : { cwd: '/workspace' }),
+          profile: task === undefined ? parsed.data : withTaskToken(parsed.data, task),
+          label: `run:${name}`,
+        });
+        process.exitCode = r.code;
+      } finally {
+        await task?.stop();
+      }
     });
 }
