@@ -6,12 +6,13 @@ import { collect } from '../output.ts';
 import { runSandboxed, sandboxSettingsSchema } from '../../sandbox/index.ts';
 import { config } from '../context.ts';
 import type { GlobalOptions } from '../output.ts';
-import { startTaskToken, withTaskToken } from './run-identity.ts';
+import { delegateEnv, runDelegated, startTaskToken, withTaskToken } from './run-identity.ts';
 import type { TaskToken } from './run-identity.ts';
 import type { GrantOptions } from './token.ts';
 
 interface TaskFlags extends GrantOptions {
   agent?: string;
+  delegate?: boolean;
 }
 
 /** `--agent`: the task token for this run (undefined without --agent). */
@@ -80,6 +81,10 @@ export function register(program: Command): void {
       '--ttl <duration>',
       'with --agent: token lifetime (refreshed before expiry while the program runs)',
     )
+    .option(
+      '--delegate',
+      'inside `warden run --agent`: exchange this sandbox’s token for a narrower one (--tool/--arg/--ttl/--task) and run COMMAND with only that',
+    )
     .action(async (argv: string[], o: RunFlags & TaskFlags, cmd: Command) => {
       const [name, ...args] = argv;
       if (name === undefined)
@@ -90,6 +95,10 @@ export function register(program: Command): void {
       const path = readEnv('PATH') ?? '/usr/local/bin:/usr/bin:/bin';
       const found = resolveCommand(name, { PATH: path });
       if (typeof found === 'string') throw new RunError('ERR_USAGE', found);
+      if (o.delegate === true) {
+        process.exitCode = await runDelegated(found.command, args, o, delegateEnv());
+        return;
+      }
       if (!['bind', 'copy'].includes(o.workspaceMode))
         throw new RunError('ERR_USAGE', '--workspace-mode is bind or copy');
       const parsed = sandboxSettingsSchema.safeParse({

@@ -16,7 +16,7 @@ import { loadConfig } from '../../../src/config/index.ts';
 import { startGateway } from '../../../src/gateway/index.ts';
 import type { RunningGateway } from '../../../src/gateway/index.ts';
 import { sandboxUnavailable } from '../sandbox/helpers.ts';
-import { startTaskToken } from '../../../src/cli/commands/run-identity.ts';
+import { runDelegated, startTaskToken } from '../../../src/cli/commands/run-identity.ts';
 
 const TSX = import.meta.resolve('tsx');
 const MAIN = join(import.meta.dirname, '..', '..', '..', 'src', 'cli', 'main.ts');
@@ -190,6 +190,60 @@ describe('warden run --agent (task token for a sandboxed agent)', { skip: sandbo
     await task.stop();
     assert.equal(await refusedWithin1s(gw, second), 'ERR_TOKEN_REVOKED');
     assert.ok(!existsSync(file), 'the files are removed');
+  });
+
+  it('[DL-1] --delegate narrows the caller’s token (same subject, no new actor) and hands COMMAND only that', async () => {
+    const orchId = (await gw.registry.get('orch')).id;
+    const callerDir = mkdtempSync(join(tmpdir(), 'warden-caller-'));
+    const parent = await gw.identity.tokens.issue({
+      agentId: orchId,
+      grant: {
+        id: 'grt_parent',
+        tools: { memory: ['read_graph', 'search_nodes'] },
+        expiresAt: Date.now() + 600_000,
+      },
+      task: 'parent task',
+      ttlSec: 300,
+    });
+    writeFileSync(join(callerDir, 'token'), parent.token + '\n', { mode: 0o600 });
+    const out = join(callerDir, 'child.json');
+    const env = {
+      PATH: '/usr/bin:/bin',
+      WARDEN_TOKEN_FILE: join(callerDir, 'token'),
+      WARDEN_GATEWAY_URL: gw.url,
+    };
+    const program = `require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ token: require('node:fs').readFileSync(process.env.WARDEN_TOKEN_FILE, 'utf8').trim(), config: process.env.WARDEN_MCP_CONFIG }))`;
+    const code = await runDelegated(
+      process.execPath,
+      ['-e', program],
+      { tool: ['memory.read_graph'], arg: [], ttl: '60s' },
+      env,
+    );
+    assert.equal(code, 0);
+    const child = JSON.parse(readFileSync(out, 'utf8')) as { token: string; config: string };
+    assert.notEqual(child.token, parent.token);
+    const c = (await gw.identity.tokens.verify(child.token)).claims;
+    assert.deepEqual(c.grant.tools, { memory: ['read_graph'] });
+    assert.equal(c.sub, parent.claims.sub);
+    assert.equal(c.act, undefined, 'no new actor: the same agent narrowed its own token');
+    assert.ok(c.exp <= parent.claims.exp && c.exp - c.iat <= 60);
+    assert.deepEqual(c.anc, [parent.claims.jti]);
+    assert.ok(!existsSync(child.config), 'the delegated config is removed when COMMAND exits');
+    // Asking for more than the caller holds is refused with the gateway's reason.
+    await assert.rejects(
+      runDelegated(process.execPath, ['-e', '0'], { tool: ['memory.create_entities'], arg: [] }, env),
+      /refused the delegation: tool pattern memory.create_entities is not in the parent grant/,
+    );
+    // The narrowed token dies with its parent.
+    await gw.identity.tokens.revoke({ jti: parent.claims.jti });
+    await assert.rejects(gw.identity.tokens.verify(child.token), { code: 'ERR_TOKEN_REVOKED' });
+    await assert.rejects(
+      runDelegated(process.execPath, ['-e', '0'], { tool: [], arg: [] }, { PATH: '/usr/bin' }),
+      {
+        code: 'ERR_DELEGATE_OUTSIDE_SANDBOX',
+      },
+    );
+    rmSync(callerDir, { recursive: true, force: true });
   });
 
   it('refuses grant flags without --agent (usage) and an unknown agent (clear error)', () => {

@@ -235,6 +235,33 @@ describe('gateway identity routes (/token, discovery, challenge)', () => {
     assert.equal(ok.status, 200);
   });
 
+  it('[DL-1][DL-7] the holder may narrow its own token (same token as subject and actor), never widen it', async () => {
+    const parent = (await clientCredentials(orch.boot, { scope: 'memory.read_graph memory.search_nodes' }))
+      .body.access_token!;
+    const attenuate = (scope: string, actor = parent) =>
+      post({
+        grant_type: GRANT_TOKEN_EXCHANGE,
+        subject_token: parent,
+        subject_token_type: TOKEN_TYPE_ACCESS,
+        actor_token: actor,
+        actor_token_type: TOKEN_TYPE_ACCESS,
+        scope,
+      });
+    const narrow = await attenuate('memory.read_graph');
+    assert.equal(narrow.status, 200, JSON.stringify(narrow.body));
+    const claims = (await t.gw.identity.tokens.verify(narrow.body.access_token!)).claims;
+    assert.equal(claims.act, undefined, 'no actor added');
+    assert.deepEqual(claims.grant.tools, { memory: ['read_graph'] });
+    const wide = await attenuate('memory.read_graph memory.create_entities');
+    assert.equal(wide.status, 400);
+    assert.equal(wide.body.error, 'invalid_scope');
+    // Another token of the same agent as actor is a loop, not an attenuation (DL-8).
+    const other = (await clientCredentials(orch.boot)).body.access_token!;
+    const loop = await attenuate('memory.read_graph', other);
+    assert.equal(loop.status, 400);
+    assert.match(loop.body.error_description!, /already appears/);
+  });
+
   it('[DL-3][CD-2] refuses a foreign resource or audience; our own resource is allowed', async () => {
     const bad = await clientCredentials(orch.boot, { resource: 'https://other.example/mcp' });
     assert.equal(bad.status, 400);
