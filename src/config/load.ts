@@ -187,6 +187,7 @@ function resolveDelegates(
     }
     out.push({
       role,
+      agent: d.agent,
       command: resolved.command,
       args: [...resolved.args, ...d.args],
       workspace: d.workspace === undefined ? undefined : resolve(baseDir, d.workspace),

@@ -135,6 +135,11 @@ const logging = z
  * the identity module's own limits (token TTL ≤ 1 h, leeway ≤ 60 s: THREATS DL-11).
  */
 const delegateCommand = z.strictObject({
+  /** The sub-agent's own identity (an agent name); without it the caller's token is narrowed. */
+  agent: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'an agent name')
+    .optional(),
   /** The sub-agent program run by `warden.delegate` for callers with this role. */
   command: commandString,
   args: z.array(z.string()).default([]),

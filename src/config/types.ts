@@ -42,6 +42,8 @@ export interface GatewayConfig {
 /** `identity.delegate.<role>`: the sub-agent `warden.delegate` runs for callers with that role. */
 export interface DelegateCommandConfig {
   readonly role: string;
+  /** The sub-agent's identity (agent name); undefined: the caller's own token, narrowed. */
+  readonly agent: string | undefined;
   /** Absolute path of the program. */
   readonly command: string;
   readonly args: readonly string[];

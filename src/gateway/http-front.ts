@@ -171,6 +171,7 @@ export class HttpFront {
     s.lastSeen = this.services.clock.now();
     // Each request is decided on the credential it carries (a refreshed or narrower token).
     s.principal = principal;
+    s.authorization = req.headers.authorization;
     return s;
   }
 
@@ -229,6 +230,7 @@ export class HttpFront {
 
   #initialize(m: RpcRequest, res: ServerResponse, principal: Principal): void {
     const session = new FrontSession(principal, this.services);
+    session.authorization = res.req.headers.authorization;
     const reply = initializeResult(session, m.params);
     if ('error' in reply)
       return sendJson(res, 400, errorText(m.rawId, reply.error.code, reply.error.message));

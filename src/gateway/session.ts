@@ -8,6 +8,7 @@ import type { GatewayServices } from './services.ts';
 import { exposeNamed } from './catalog.ts';
 import type { ExposedTool } from './catalog.ts';
 import { UpstreamRpcError } from './errors.ts';
+import { builtinTools } from './builtin-delegate.ts';
 
 /** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
 export interface ClientChannel {
@@ -57,6 +58,8 @@ export class FrontSession {
   readonly id = newSessionId();
   /** The principal of the latest request (same agent; its token may have been refreshed). */
   principal: Principal;
+  /** The latest request's Authorization header (in memory only: warden.delegate narrows it). */
+  authorization: string | undefined;
   readonly services: GatewayServices;
   protocolVersion = '';
   clientInfo: Record<string, unknown> = {};
@@ -149,7 +152,9 @@ export class FrontSession {
         }
       }),
     );
-    return exposeNamed(perServer, this.services.logger, kind === 'tools' ? 'tool' : 'prompt').exposed;
+    const list = exposeNamed(perServer, this.services.logger, kind === 'tools' ? 'tool' : 'prompt').exposed;
+    if (kind === 'tools') list.push(...builtinTools(this));
+    return list;
   }
 
   /**

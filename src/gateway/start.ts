@@ -100,6 +100,9 @@ export async function startGateway(
       clock,
       version: wardenVersion(),
       metrics: new WardenMetrics(),
+      get identity() {
+        return ready.id;
+      },
     };
     if (options.watchPolicies !== false) {
       const a = audit;
