@@ -65,6 +65,8 @@ async function startWarden(
     ...(opts.dataDir === undefined ? [] : [`data_dir: ${JSON.stringify(opts.dataDir)}`]),
     'gateway:',
     '  listen: 127.0.0.1:0',
+    'identity:',
+    '  max_token_ttl: 1h',
     'servers:',
     '  echo:',
     ...server.map((l) => `    ${l}`),

@@ -33,6 +33,8 @@ writeFileSync(
 gateway:
   listen: 127.0.0.1:0
   allowed_hosts: ["127.0.0.1:${relayPort}", "localhost:${relayPort}"]
+identity:
+  max_token_ttl: 1h
 servers:
   conformance:
     command: ${process.execPath}
@@ -41,7 +43,13 @@ servers:
 `,
 );
 const gw = await startGateway(loadConfig(join(dir, 'warden.yaml')), { watchPolicies: false });
-const { credential } = await gw.registry.create({ name: 'conformance', roles: ['conformance'] });
+const { agent } = await gw.registry.create({ name: 'conformance', roles: ['conformance'] });
+// An access token whose grant covers the whole server (policy decides, as for any agent).
+const credential = await gw.identity.tokens.issue({
+  agentId: agent.id,
+  grant: { id: 'grt_conformance', tools: { conformance: ['*'] }, expiresAt: Number.MAX_SAFE_INTEGER },
+  ttlSec: 3600,
+});
 const target = new URL(gw.url);
 
 const debug = process.env.WARDEN_CONFORMANCE_DEBUG === '1';

@@ -3,6 +3,8 @@ import type { WardenConfig } from '../config/index.ts';
 import { migrate, openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { AgentRegistry, identityMigrations } from '../identity/index.ts';
+import type { Identity } from '../identity/index.ts';
+import { openIdentity } from '../gateway/index.ts';
 import { AuditLog, loadOrCreateAuditKeys } from '../audit/index.ts';
 import type { GlobalOptions } from './output.ts';
 
@@ -51,4 +53,14 @@ export async function withAudit<T>(
       await audit.close();
     }
   });
+}
+
+/** Runs `fn` with the identity services of this configuration (tokens, keys, revocations). */
+export async function withIdentity<T>(
+  opts: GlobalOptions,
+  fn: (id: Identity, cfg: WardenConfig) => Promise<T>,
+): Promise<T> {
+  return withStore(opts, async (store, cfg) =>
+    fn(await openIdentity(store, cfg, cfg.gateway.publicUrl), cfg),
+  );
 }

@@ -18,6 +18,7 @@ import { register as pins } from './commands/pins.ts';
 import { register as catalog } from './commands/catalog.ts';
 import { register as alerts } from './commands/alerts.ts';
 import { register as trace } from './commands/trace.ts';
+import { register as token, registerKeys as keys } from './commands/token.ts';
 
 /** Builds the `warden` program; exported for tests. */
 export function buildProgram(): Command {
@@ -31,7 +32,8 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const r of [init, gateway, connect, run, doctor, agent, policy, audit, inspect]) r(program);
+  for (const r of [init, gateway, connect, run, doctor, agent, token, keys, policy, audit, inspect])
+    r(program);
   for (const r of [secret, redact]) r(program);
   for (const r of [scan, pins, catalog]) r(program); // tool supply chain (issue 6)
   for (const r of [alerts, trace]) r(program); // monitoring (issue 7)

@@ -16,5 +16,7 @@ export type {
   CommandSpec,
   ToolSupplyConfig,
   CatalogConfig,
+  IdentitySettings,
+  DelegateCommandConfig,
 } from './types.ts';
 export { readEnv } from './env.ts';

@@ -7,7 +7,7 @@ import { ConfigError } from './errors.ts';
 import { configSchema, messageOf, splitListen } from './schema.ts';
 import type { ParsedConfig } from './schema.ts';
 import { resolveSecretsSection, resolveServerSecrets } from './secrets-load.ts';
-import type { ServerConfig, ToolSupplyConfig, WardenConfig } from './types.ts';
+import type { DelegateCommandConfig, ServerConfig, ToolSupplyConfig, WardenConfig } from './types.ts';
 
 export interface ConfigIssue {
   readonly file: string;
@@ -155,6 +155,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       }),
     );
   }
+  const delegate = resolveDelegates(c.identity.delegate, baseDir, env, file, issues);
   if (issues.length > 0)
     throw new ConfigError('ERR_CONFIG_INVALID', formatIssues('invalid configuration', issues), { issues });
   const [host, port] = splitListen(c.gateway.listen);
@@ -197,11 +198,47 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       registry: c.catalog.registry,
     },
     monitor: c.monitor,
+    identity: {
+      apiKeys: c.identity.api_keys,
+      tokenTtlSec: Math.max(1, Math.floor(c.identity.token_ttl / 1000)),
+      maxTokenTtlSec: Math.max(1, Math.floor(c.identity.max_token_ttl / 1000)),
+      leewaySec: Math.floor(c.identity.leeway / 1000),
+      maxDelegationDepth: c.identity.max_delegation_depth,
+      keyRotationMs: c.identity.key_rotation,
+      delegate,
+    },
   } satisfies WardenConfig);
 }
 
 function toolSupply(t: ParsedConfig['servers'][string]['tools']): ToolSupplyConfig {
   return { onSuspicious: t.on_suspicious, firstSight: t.first_sight, acceptPins: t.accept_pins };
+}
+
+function resolveDelegates(
+  raw: ParsedConfig['identity']['delegate'],
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  file: string,
+  issues: ConfigIssue[],
+): DelegateCommandConfig[] {
+  const out: DelegateCommandConfig[] = [];
+  for (const [role, d] of Object.entries(raw)) {
+    const resolved = resolveCommand(d.command, env);
+    if (typeof resolved === 'string') {
+      issues.push({ file, path: `identity.delegate.${role}.command`, message: resolved });
+      continue;
+    }
+    out.push({
+      role,
+      agent: d.agent,
+      command: resolved.command,
+      args: [...resolved.args, ...d.args],
+      workspace: d.workspace === undefined ? undefined : resolve(baseDir, d.workspace),
+      allowHosts: d.allow_hosts,
+      timeoutMs: d.timeout,
+    });
+  }
+  return out;
 }
 
 export function resolveCommand(

@@ -185,6 +185,53 @@ const logging = z
   })
   .prefault({});
 
+/**
+ * Agent identity (issue 4). API keys bootstrap short-lived tokens at /token; `api_keys: direct`
+ * also lets them authenticate /mcp (static-header clients, the demo). Durations are capped by
+ * the identity module's own limits (token TTL ≤ 1 h, leeway ≤ 60 s: THREATS DL-11).
+ */
+const delegateCommand = z.strictObject({
+  /** The sub-agent's own identity (an agent name); without it the caller's token is narrowed. */
+  agent: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'an agent name')
+    .optional(),
+  /** The sub-agent program run by `warden.delegate` for callers with this role. */
+  command: commandString,
+  args: z.array(z.string()).default([]),
+  /** A directory the sub-agent may read and write (mounted at /workspace). */
+  workspace: z.string().optional(),
+  /** Hosts the sub-agent may reach besides the gateway (egress allow-list). */
+  allow_hosts: z.array(z.string().min(1)).default([]),
+  /** Wall-clock limit for one sub-agent run. */
+  timeout: durationSchema.default(120_000),
+});
+
+const identity = z
+  .strictObject({
+    api_keys: z.enum(['bootstrap', 'direct']).default('bootstrap'),
+    token_ttl: durationSchema.default(300_000),
+    max_token_ttl: durationSchema
+      .default(900_000)
+      .refine((ms) => ms >= 1000 && ms <= 3_600_000, { message: 'max_token_ttl must be within 1s..1h' }),
+    leeway: durationSchema
+      .default(30_000)
+      .refine((ms) => ms <= 60_000, { message: 'leeway must be at most 60s (THREATS DL-11)' }),
+    max_delegation_depth: z.number().int().min(0).max(8).default(4),
+    key_rotation: durationSchema
+      .default(86_400_000)
+      .refine((ms) => ms >= 60_000, { message: 'key_rotation must be at least 1m' }),
+    /** Sub-agent commands for the built-in `warden.delegate` tool, by the caller's role. */
+    delegate: z
+      .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a role name'), delegateCommand)
+      .default({}),
+  })
+  .refine((i) => i.token_ttl >= 1000 && i.token_ttl <= i.max_token_ttl, {
+    message: 'token_ttl must be within 1s..max_token_ttl',
+    path: ['token_ttl'],
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1, { error: 'version must be 1' }),
@@ -230,6 +277,7 @@ export const configSchema = z
     catalog,
     /** Validated by the monitor's own schema at start-up (config depends on core only). */
     monitor: z.record(z.string(), z.unknown(), { error: 'monitor must be a mapping' }).optional(),
+    identity,
   })
   .superRefine((c, ctx) => {
     const [host] = splitListen(c.gateway.listen);

@@ -63,6 +63,30 @@ export interface GatewayConfig {
   readonly protocolVersions: readonly string[] | undefined;
 }
 
+/** `identity.delegate.<role>`: the sub-agent `warden.delegate` runs for callers with that role. */
+export interface DelegateCommandConfig {
+  readonly role: string;
+  /** The sub-agent's identity (agent name); undefined: the caller's own token, narrowed. */
+  readonly agent: string | undefined;
+  /** Absolute path of the program. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly workspace: string | undefined;
+  readonly allowHosts: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export interface IdentitySettings {
+  /** bootstrap: API keys only obtain tokens at /token; direct: they also authenticate /mcp. */
+  readonly apiKeys: 'bootstrap' | 'direct';
+  readonly tokenTtlSec: number;
+  readonly maxTokenTtlSec: number;
+  readonly leewaySec: number;
+  readonly maxDelegationDepth: number;
+  readonly keyRotationMs: number;
+  readonly delegate: readonly DelegateCommandConfig[];
+}
+
 export interface WardenConfig {
   readonly file: string;
   readonly baseDir: string;
@@ -80,6 +104,7 @@ export interface WardenConfig {
   readonly catalog: CatalogConfig;
   /** The raw `monitor:` section; the gateway validates it with the monitor's schema at start-up. */
   readonly monitor?: Readonly<Record<string, unknown>> | undefined;
+  readonly identity: IdentitySettings;
 }
 
 /** Which secrets a server gets and how (stdio: env, placeholders; remote: headers). */

@@ -42,6 +42,8 @@ export class HttpFront {
     string,
     (req: IncomingMessage, res: ServerResponse, principal: Principal | undefined) => void
   >();
+  /** Extra routes reached without a bearer (the token endpoint authenticates in the body). */
+  readonly publicRoutes = new Set<string>();
   readonly #server: Server;
   #hosts = new Set<string>();
   /** The public URL of /mcp, with the real port once listening (when the configured port was 0). */
@@ -114,7 +116,11 @@ export class HttpFront {
     }
     if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, '{"status":"ok"}');
     const extra = this.routes.get(url.pathname);
-    if (extra !== undefined && url.pathname.startsWith('/.well-known/')) return extra(req, res, undefined);
+    if (
+      extra !== undefined &&
+      (url.pathname.startsWith('/.well-known/') || this.publicRoutes.has(url.pathname))
+    )
+      return extra(req, res, undefined);
     const principal = await this.#authenticate(req, res);
     if (principal === undefined) return;
     if (extra !== undefined) return extra(req, res, principal);
@@ -175,6 +181,9 @@ export class HttpFront {
       return undefined;
     }
     s.lastSeen = this.services.clock.now();
+    // Each request is decided on the credential it carries (a refreshed or narrower token).
+    s.principal = principal;
+    s.authorization = req.headers.authorization;
     return s;
   }
 
@@ -233,6 +242,7 @@ export class HttpFront {
 
   #initialize(m: RpcRequest, res: ServerResponse, principal: Principal): void {
     const session = new FrontSession(principal, this.services);
+    session.authorization = res.req.headers.authorization;
     const reply = initializeResult(session, m.params);
     if ('error' in reply)
       return sendJson(res, 400, errorText(m.rawId, reply.error.code, reply.error.message));

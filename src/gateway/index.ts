@@ -17,3 +17,4 @@ export type { CallCheck } from './supply.ts';
 export { LaunchedStdioTransport } from './upstream/stdio-transport.ts';
 export { traceIdFor, sessionSpanId } from './monitoring.ts';
 export type { GatewayMonitor, CallTrace } from './monitoring.ts';
+export { openIdentity, issuerOf } from './identity-routes.ts';

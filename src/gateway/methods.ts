@@ -4,6 +4,7 @@ import type { RpcNotification, RpcRequest } from './jsonrpc.ts';
 import type { ClientChannel, FrontSession } from './session.ts';
 import { runPipeline } from './pipeline.ts';
 import { upstreamFailure } from './steps/forward.ts';
+import { grantVisible } from './steps/grant.ts';
 import type { RpcErrorReply } from './pipeline.ts';
 import type { PolicyPrincipal, PolicyResource } from '../policy/index.ts';
 
@@ -152,6 +153,8 @@ function principalOf(session: FrontSession): PolicyPrincipal {
 }
 
 function visible(session: FrontSession, resource: PolicyResource): boolean {
+  // Grant AND policy: the token's task grant first (issue 4), then Cedar.
+  if (!grantVisible(session.principal, resource, session.services.clock.now())) return false;
   try {
     return session.services.policy.isVisible(principalOf(session), resource, {
       now: session.services.clock.now(),
@@ -205,6 +208,11 @@ async function resources(
       const key = item[field];
       if (typeof key !== 'string' || seen.has(key)) continue; // first server wins a URI (SH-1)
       if (kind === 'resources' && !visible(session, { kind: 'resource', server, uri: key })) continue;
+      if (
+        kind === 'resourceTemplates' &&
+        !grantVisible(session.principal, { kind: 'resource', server, uri: key }, session.services.clock.now())
+      )
+        continue;
       seen.add(key);
       out.push(item);
     }

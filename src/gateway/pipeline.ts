@@ -5,6 +5,8 @@ import type { ClientChannel, FrontSession } from './session.ts';
 import { rateLimit } from './steps/rate-limit.ts';
 import { resolveTarget } from './steps/resolve.ts';
 import { authorize } from './steps/authorize.ts';
+import { grantStep } from './steps/grant.ts';
+import type { GrantDecision } from '../identity/index.ts';
 import { auditCompleted, auditDecided } from './steps/audit.ts';
 import { forward } from './steps/forward.ts';
 import { exfil } from './steps/exfil.ts';
@@ -19,10 +21,11 @@ import type { CallTrace } from './monitoring.ts';
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
  * One ordered list of steps with one shape; each step lives in its own module under steps/.
  *
- *   authenticate (HTTP edge, before a session is found) → rate limit → resolve target → verify pin
- *   → exfil → authorize (policy; grant and session taint join here) → monitor pre (detectors;
- *   `block` denies) → audit "decided" (durable) → forward → redact output → inspect + label the
- *   result → audit "completed" → monitor post (off the reply's path)
+ *   authenticate (HTTP edge, before a session is found) → rate limit → resolve target → grant
+ *   (the token's task grant) → verify pin → exfil → authorize (Cedar: grant AND policy; session
+ *   taint joins here) → monitor pre (detectors; `block` denies) → audit "decided" (durable)
+ *   → forward → redact output → inspect + label the result → audit "completed" → monitor post
+ *   (off the reply's path)
  *
  * A step either lets the request continue or ends it with a JSON-RPC error. Every path that
  * reaches an upstream has passed every step before it; nothing is forwarded without a durable
@@ -44,6 +47,8 @@ export interface CallContext {
   /** Pin (sha256:…) of the called tool's definition, once verified against the store. */
   toolHash?: string;
   decision?: Decision;
+  /** The task grant's verdict (absent for a principal without a grant). */
+  grant?: GrantDecision;
   decidedSeq?: number;
   result?: unknown;
   outcome?: 'ok' | 'error' | 'denied' | 'timeout';
@@ -73,6 +78,7 @@ export function stop(code: number, message: string, data?: unknown): StepResult 
 export const STEPS: readonly Step[] = [
   rateLimit,
   resolveTarget,
+  grantStep,
   verifyPin,
   exfil,
   authorize,

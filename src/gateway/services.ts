@@ -1,7 +1,7 @@
 import type { WardenConfig } from '../config/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
 import type { Launcher } from '../sandbox/index.ts';
-import type { Authenticator } from '../identity/index.ts';
+import type { Authenticator, Identity } from '../identity/index.ts';
 import type { PolicyEngine } from '../policy/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { WardenMetrics } from '../monitor/index.ts';
@@ -30,4 +30,6 @@ export interface GatewayServices {
   readonly supply: SupplyGuard;
   /** Baselines, detectors, labels and taint; absent when `monitor.enabled` is false. */
   readonly monitor?: GatewayMonitor | undefined;
+  /** Tokens and agents (for built-in tools such as warden.delegate); set once listening. */
+  readonly identity?: Identity | undefined;
 }

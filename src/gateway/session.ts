@@ -11,6 +11,7 @@ import type { ExposedTool } from './catalog.ts';
 import { UpstreamRpcError } from './errors.ts';
 import { scrub, stderrLogger } from './secrets-redact.ts';
 import type { SessionSupply } from './supply.ts';
+import { builtinTools } from './builtin-delegate.ts';
 
 /** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
 export interface ClientChannel {
@@ -58,7 +59,10 @@ function templateMatches(template: string, uri: string): boolean {
  */
 export class FrontSession {
   readonly id = newSessionId();
-  readonly principal: Principal;
+  /** The principal of the latest request (same agent; its token may have been refreshed). */
+  principal: Principal;
+  /** The latest request's Authorization header (in memory only: warden.delegate narrows it). */
+  authorization: string | undefined;
   readonly services: GatewayServices;
   protocolVersion = '';
   clientInfo: Record<string, unknown> = {};
@@ -203,7 +207,9 @@ export class FrontSession {
         }
       }),
     );
-    return exposeNamed(perServer, this.services.logger, kind === 'tools' ? 'tool' : 'prompt').exposed;
+    const list = exposeNamed(perServer, this.services.logger, kind === 'tools' ? 'tool' : 'prompt').exposed;
+    if (kind === 'tools') list.push(...builtinTools(this));
+    return list;
   }
 
   /**

@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import type { WardenConfig } from '../config/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
 import { silentLogger, systemClock } from '../core/index.ts';
-import { migrate, openStore } from '../store/index.ts';
+import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { AuditLog, loadOrCreateAuditKeys } from '../audit/index.ts';
 import { PolicyEngine } from '../policy/index.ts';
-import { AgentRegistry, createAuthenticator, identityMigrations } from '../identity/index.ts';
+import type { AgentRegistry, Authenticator, Identity } from '../identity/index.ts';
+import { mountIdentityRoutes, openIdentity } from './identity-routes.ts';
 import type { Launcher } from '../sandbox/index.ts';
 import { setUpSandboxing, validateSandboxSettings } from './sandboxing.ts';
 import { HttpFront } from './http-front.ts';
@@ -48,6 +49,8 @@ export interface RunningGateway {
   readonly front: HttpFront;
   readonly store: Store;
   readonly registry: AgentRegistry;
+  /** Agents, signing keys, tokens and revocations (issue 4). */
+  readonly identity: Identity;
   close(): Promise<void>;
 }
 
@@ -86,6 +89,8 @@ export async function startGateway(
   let audit: AuditLog | undefined;
   let stopWatch: (() => void) | undefined;
   let monitoring: GatewayMonitor | undefined;
+  let stopMaintenance: (() => void) | undefined;
+  let front: HttpFront | undefined;
   try {
     audit = await AuditLog.open(store, {
       keys: loadOrCreateAuditKeys(config.dataDir),
@@ -104,9 +109,6 @@ export async function startGateway(
       logger: logger.child({ module: 'secrets' }),
       clock,
     });
-    await migrate(store, 'identity', identityMigrations);
-    const registry = new AgentRegistry(store, { clock });
-    const authenticator = createAuthenticator({ registry, allowApiKeys: true, clock });
     const sandboxing = setUpSandboxing(sandboxSettings, {
       launcher: options.launcher,
       servers: config.servers,
@@ -135,6 +137,15 @@ export async function startGateway(
     });
     const metrics = new WardenMetrics();
     monitoring = await startMonitoring(config, { store, audit, metrics, logger, clock });
+    // The token audience is the public URL, known only once listening when the port is 0:
+    // identity is built right after listen, and requests wait for it (never bypass it).
+    let identityReady: (id: Identity) => void = () => {};
+    const identityPromise = new Promise<Identity>((r) => (identityReady = r));
+    const ready: { id?: Identity } = {};
+    const authenticator: Authenticator = {
+      authenticate: async (header) =>
+        (ready.id ?? (await identityPromise)).authenticator.authenticate(header),
+    };
     const services: GatewayServices = {
       config: admission?.config ?? config,
       launcher,
@@ -149,6 +160,9 @@ export async function startGateway(
       monitor: monitoring,
       secrets,
       supply,
+      get identity() {
+        return ready.id;
+      },
     };
     await secrets.startRotation(audit, clock);
     if (options.watchPolicies !== false) {
@@ -163,10 +177,11 @@ export async function startGateway(
           .catch(() => {});
       });
     }
-    const front = new HttpFront(services);
+    front = new HttpFront(services);
+    const f = front;
     // Prometheus scrape endpoint: authenticated like every route, and only for agents with the
     // `metrics` role (the series name servers and tools).
-    front.routes.set('/metrics', (_req, res, principal) => {
+    f.routes.set('/metrics', (_req, res, principal) => {
       if (principal === undefined || !principal.roles.includes('metrics')) {
         res
           .writeHead(403, { 'Content-Type': 'text/plain' })
@@ -175,7 +190,19 @@ export async function startGateway(
       }
       res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE }).end(services.metrics.render());
     });
-    const { url, port } = await front.listen();
+    const { url, port } = await f.listen();
+    const id = await openIdentity(store, config, f.publicUrl, clock);
+    ready.id = id;
+    identityReady(id);
+    mountIdentityRoutes(f, id);
+    await id.maintain();
+    const maintenance = setInterval(() => {
+      id.maintain().catch((e: unknown) =>
+        logger.warn('identity maintenance failed', { error: (e as Error).message }),
+      );
+    }, 60_000);
+    maintenance.unref();
+    stopMaintenance = () => clearInterval(maintenance);
     await audit.append({
       kind: 'gateway.started',
       data: {
@@ -192,13 +219,15 @@ export async function startGateway(
       url,
       port,
       services,
-      front,
+      front: f,
       store,
-      registry,
+      registry: id.registry,
+      identity: id,
       async close() {
         stopWatch?.();
+        stopMaintenance?.();
         secrets?.close();
-        await front.close();
+        await f.close();
         await m?.close();
         await closeUpstreamPools();
         await sandboxing.selfTest;
@@ -209,7 +238,9 @@ export async function startGateway(
     };
   } catch (e) {
     stopWatch?.();
+    stopMaintenance?.();
     secrets?.close();
+    await front?.close().catch(() => {});
     await monitoring?.close().catch(() => {});
     await audit?.close().catch(() => {});
     await store.close().catch(() => {});

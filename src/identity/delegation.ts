@@ -20,6 +20,12 @@ export interface DelegationRequest {
   readonly jti: string;
   /** Now, epoch seconds. */
   readonly now: number;
+  /**
+   * Attenuation: the current actor narrows its own token (same subject, same `act` chain, no
+   * new hop). Every narrowing rule still applies; only the actor checks do not, since no
+   * identity is added.
+   */
+  readonly attenuate?: boolean;
 }
 
 export type DelegationRefusal = {
@@ -48,10 +54,15 @@ export function deriveDelegated(
   });
   const actor = agentUri(req.actorAgentId);
   const chain = actorChain(parent.act);
-  if (actor === parent.sub || chain.includes(actor))
-    return refuse('invalid_request', 'the actor already appears in the delegation chain');
-  if (chain.length + 1 > limits.maxDepth)
-    return refuse('invalid_request', `delegation deeper than ${limits.maxDepth} is refused`);
+  if (req.attenuate === true) {
+    if (actor !== (chain[0] ?? parent.sub))
+      return refuse('invalid_request', 'only the current actor can narrow its own token');
+  } else {
+    if (actor === parent.sub || chain.includes(actor))
+      return refuse('invalid_request', 'the actor already appears in the delegation chain');
+    if (chain.length + 1 > limits.maxDepth)
+      return refuse('invalid_request', `delegation deeper than ${limits.maxDepth} is refused`);
+  }
   if (parent.exp <= req.now) return refuse('invalid_grant', 'the subject token has expired');
   if (req.ttlSec !== undefined && (!Number.isInteger(req.ttlSec) || req.ttlSec <= 0))
     return refuse('invalid_request', 'ttl must be a positive integer');
@@ -71,12 +82,12 @@ export function deriveDelegated(
   const problem = subGrantProblem(grant, parent.grant);
   if (problem !== null) return refuse('invalid_scope', problem);
   const task = req.task ?? parent.task;
-  const act = actFromChain([actor, ...chain]);
+  const act = req.attenuate === true ? parent.act : actFromChain([actor, ...chain]);
   const claims: AccessClaims = {
     iss: parent.iss,
     aud: parent.aud,
     sub: parent.sub,
-    client_id: req.actorAgentId,
+    client_id: req.attenuate === true ? parent.client_id : req.actorAgentId,
     jti: req.jti,
     iat: req.now,
     nbf: req.now,

@@ -29,7 +29,7 @@ export type {
   DelegationRefusal,
   DelegationResult,
 } from './delegation.ts';
-export { agentUri, actorChain } from './claims.ts';
+export { agentUri, agentIdOf, actorChain } from './claims.ts';
 export type { AccessClaims, ActClaim } from './claims.ts';
 export { createIdentity } from './identity.ts';
 export type { Identity, IdentityConfig } from './identity.ts';

@@ -132,6 +132,8 @@ async function tokenExchange(form: URLSearchParams, ctx: TokenEndpointContext): 
   if (actorToken === null)
     throw new OAuthRefusal('invalid_request', 'impersonation is refused: actor_token is required (DL-7)');
   const actorId = await actorAgentId(actorToken, form.get('actor_token_type'), ctx);
+  // The same access token as subject and actor: its holder narrows it (no new identity).
+  const attenuate = actorToken === subject && form.get('actor_token_type') === TOKEN_TYPE_ACCESS;
   const requested = requestedGrant(form, false);
   const grant =
     requested === undefined
@@ -142,6 +144,7 @@ async function tokenExchange(form: URLSearchParams, ctx: TokenEndpointContext): 
     actorAgentId: actorId,
     ...(grant ? { grant } : {}),
     ...taskAndTtl(form),
+    ...(attenuate ? { attenuate: true } : {}),
   });
 }
 

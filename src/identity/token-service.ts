@@ -131,6 +131,8 @@ export class TokenService {
     grant?: Omit<Grant, 'expiresAt'> & { expiresAt?: number };
     task?: string;
     ttlSec?: number;
+    /** Narrow the actor's own token (no new hop); `actorAgentId` must be its current actor. */
+    attenuate?: boolean;
   }): Promise<IssuedToken> {
     const parent = (await this.verify(input.subjectToken)).claims;
     await this.#live(input.actorAgentId);
@@ -148,6 +150,7 @@ export class TokenService {
         ...(input.ttlSec ? { ttlSec: input.ttlSec } : {}),
         jti: newId('t'),
         now: this.#nowSec(),
+        ...(input.attenuate === true ? { attenuate: true } : {}),
       },
       { maxDepth: this.maxDepth, maxTtlSec: this.maxTtlSec },
     );

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { loadConfig } from '../../src/config/index.ts';
+import { newId } from '../../src/core/index.ts';
 import { startGateway } from '../../src/gateway/index.ts';
 import type { RunningGateway, StartOptions } from '../../src/gateway/index.ts';
 import { PlainLauncher } from '../../src/sandbox/index.ts';
@@ -22,8 +23,16 @@ import { PlainLauncher } from '../../src/sandbox/index.ts';
 export interface TestGateway {
   readonly dir: string;
   readonly gw: RunningGateway;
-  /** Creates an agent and returns its API key. */
+  /**
+   * Creates an agent and returns a bearer access token for it whose grant covers every
+   * configured server (`<server>: ['*']`, the longest TTL allowed), so policy alone decides.
+   * API keys only bootstrap tokens unless `identity.api_keys: direct` is configured.
+   */
   agent(name: string, roles: string[]): Promise<string>;
+  /** Creates an agent and returns its bootstrap credentials (API key and key pair). */
+  agentCredentials(name: string, roles: string[]): ReturnType<RunningGateway['registry']['create']>;
+  /** Mints a token for an existing agent with the given tool patterns (`server.pattern`). */
+  token(agentId: string, tools: string[], opts?: { task?: string; ttlSec?: number }): Promise<string>;
   /** An official SDK client connected through the gateway with the given credential. */
   client(credential: string): Promise<Client>;
   cleanup(): Promise<void>;
@@ -51,11 +60,39 @@ export async function startTestGateway(opts: {
   const plain = (opts.launcher ?? 'plain') === 'plain' ? { launcher: new PlainLauncher() } : {};
   const gw = await startGateway(config, { watchPolicies: false, ...plain, ...opts.start });
   const clients: Client[] = [];
+  const mint = async (
+    agentId: string,
+    tools: string[],
+    o: { task?: string; ttlSec?: number } = {},
+  ): Promise<string> => {
+    const grantTools: Record<string, string[]> = {};
+    for (const t of tools) {
+      const dot = t.indexOf('.');
+      (grantTools[t.slice(0, dot)] ??= []).push(t.slice(dot + 1));
+    }
+    const issued = await gw.identity.tokens.issue({
+      agentId,
+      grant: { id: newId('grt_'), tools: grantTools, expiresAt: Number.MAX_SAFE_INTEGER },
+      ttlSec: o.ttlSec ?? gw.identity.tokens.maxTtlSec,
+      ...(o.task === undefined ? {} : { task: o.task }),
+    });
+    return issued.token;
+  };
   return {
     dir,
     gw,
     async agent(name, roles) {
-      return (await gw.registry.create({ name, roles })).credential.token;
+      const { agent } = await gw.registry.create({ name, roles });
+      return mint(
+        agent.id,
+        config.servers.map((s) => `${s.name}.*`),
+      );
+    },
+    agentCredentials(name, roles) {
+      return gw.registry.create({ name, roles });
+    },
+    token(agentId, tools, o = {}) {
+      return mint(agentId, tools, o);
     },
     async client(credential) {
       const client = new Client({ name: 'warden-test', version: '1.0.0' });

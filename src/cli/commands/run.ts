@@ -7,6 +7,25 @@ import type { GlobalOptions } from '../output.ts';
 import { config } from '../context.ts';
 import { resolveSandboxSettings, runSandboxed, WORKSPACE_TARGET } from '../../sandbox/index.ts';
 import type { SandboxOverrides } from '../../sandbox/index.ts';
+import { delegateEnv, runDelegated, startTaskToken, withTaskToken } from './run-identity.ts';
+import type { TaskToken } from './run-identity.ts';
+import type { GrantOptions } from './token.ts';
+
+interface TaskFlags extends GrantOptions {
+  agent?: string;
+  delegate?: boolean;
+}
+
+/** `--agent`: the task token for this run (undefined without --agent). */
+async function taskToken(o: TaskFlags, cmd: Command): Promise<TaskToken | undefined> {
+  if (o.agent === undefined) {
+    if (o.tool.length > 0 || o.arg.length > 0 || o.task !== undefined || o.ttl !== undefined)
+      throw new RunError('ERR_USAGE', '--tool, --arg, --task and --ttl need --agent');
+    return undefined;
+  }
+  const cfg = config(cmd.optsWithGlobals<GlobalOptions>());
+  return startTaskToken(cfg, o.agent, o, (line) => process.stderr.write(line + '\n'));
+}
 
 class RunError extends AppError<'ERR_USAGE'> {}
 
@@ -47,7 +66,32 @@ export function register(program: Command): void {
       '--profile <name>',
       'start from a named profile (sandbox_profiles in warden.yaml); the flags above replace its keys',
     )
-    .action(async (argv: string[], o: RunFlags, cmd: Command) => {
+    .option(
+      '--agent <name>',
+      'run as this agent: mint a task token (grant from --tool/--arg/--ttl/--task), give the program an MCP config holding only it, revoke it at exit',
+    )
+    .option('--task <text>', 'with --agent: the task the token is for (audited, revocable)')
+    .option(
+      '--tool <server.pattern>',
+      "with --agent: a tool the task may call, e.g. 'fs.read_*' (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      '--arg <server.tool.param=VALUE>',
+      'with --agent: an argument constraint (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--ttl <duration>',
+      'with --agent: token lifetime (refreshed before expiry while the program runs)',
+    )
+    .option(
+      '--delegate',
+      'inside `warden run --agent`: exchange this sandbox’s token for a narrower one (--tool/--arg/--ttl/--task) and run COMMAND with only that',
+    )
+    .action(async (argv: string[], o: RunFlags & TaskFlags, cmd: Command) => {
       const [name, ...args] = argv;
       if (name === undefined)
         throw new RunError(
@@ -57,6 +101,10 @@ export function register(program: Command): void {
       const path = readEnv('PATH') ?? '/usr/local/bin:/usr/bin:/bin';
       const found = resolveCommand(name, { PATH: path });
       if (typeof found === 'string') throw new RunError('ERR_USAGE', found);
+      if (o.delegate === true) {
+        process.exitCode = await runDelegated(found.command, args, o, delegateEnv());
+        return;
+      }
       if (!['bind', 'copy'].includes(o.workspaceMode))
         throw new RunError('ERR_USAGE', '--workspace-mode is bind or copy');
       const settings = sandboxFor(o, cmd.optsWithGlobals<GlobalOptions>());
@@ -70,15 +118,20 @@ export function register(program: Command): void {
         const v = readEnv(k);
         if (v !== undefined) env[k] = v;
       }
-      const r = await runSandboxed({
-        command: found.command,
-        args,
-        env,
-        ...(inside === undefined ? {} : { cwd: inside }),
-        profile: settings,
-        label: `run:${name}`,
-      });
-      process.exitCode = r.code;
+      const task = await taskToken(o, cmd);
+      try {
+        const r = await runSandboxed({
+          command: found.command,
+          args,
+          env: { ...env, ...task?.env },
+          ...(inside === undefined ? {} : { cwd: inside }),
+          profile: task === undefined ? settings : withTaskToken(settings, task),
+          label: `run:${name}`,
+        });
+        process.exitCode = r.code;
+      } finally {
+        await task?.stop();
+      }
     });
 }
 

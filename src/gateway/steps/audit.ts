@@ -30,6 +30,7 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
       ...(principal.actors === undefined ? {} : { actors: [...principal.actors] }),
       data: {
         credential: principal.credential.id,
+        subject: principal.subject?.agentName ?? principal.agentName,
         ...(decision && decision.errors.length > 0 ? { errors: decision.errors } : {}),
       },
     });
@@ -45,7 +46,7 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
   }
   if (decision?.effect !== 'allow') {
     ctx.outcome = 'denied';
-    ctx.errorCode ??= 'ERR_POLICY_DENIED';
+    ctx.errorCode ??= ctx.grant?.allowed === false ? 'ERR_GRANT_DENIED' : 'ERR_POLICY_DENIED';
     const ids = decision?.policyIds ?? [];
     const reasons = decision?.reasons ?? [];
     return stop(RpcCode.FORBIDDEN, `Forbidden: ${reasons[0] ?? 'denied by policy'}`, {

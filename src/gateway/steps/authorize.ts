@@ -2,6 +2,7 @@ import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
 import type { CallContext, StepResult } from '../pipeline.ts';
 import type { PolicyResource } from '../../policy/index.ts';
+import { withGrant } from './grant.ts';
 
 /** Cedar decides (default deny). The decision is kept on the context for the audit step. */
 export function authorize(ctx: CallContext): Promise<StepResult> {
@@ -33,7 +34,7 @@ export function authorize(ctx: CallContext): Promise<StepResult> {
       stop(RpcCode.FORBIDDEN, 'Forbidden: the policy engine could not decide (fail closed)'),
     );
   }
-  ctx.decision = decision;
+  ctx.decision = withGrant(decision, ctx.grant);
   return Promise.resolve(CONTINUE);
 }
 

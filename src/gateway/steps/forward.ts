@@ -3,6 +3,7 @@ import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
 import type { CallContext, RpcErrorReply, StepResult } from '../pipeline.ts';
 import { GatewayError, UpstreamRpcError } from '../errors.ts';
+import { BUILTIN_SERVER, forwardBuiltin } from '../builtin-delegate.ts';
 
 /**
  * Forwards the parsed request (never the raw bytes) to the upstream under its own name, with
@@ -12,6 +13,7 @@ import { GatewayError, UpstreamRpcError } from '../errors.ts';
 export async function forward(ctx: CallContext): Promise<StepResult> {
   const { session, target } = ctx;
   if (target === undefined) return stop(RpcCode.INTERNAL_ERROR, 'Internal error');
+  if (target.server === BUILTIN_SERVER) return forwardBuiltin(ctx);
   const slot = session.slots.get(target.server)!;
   const params: Record<string, unknown> = {};
   switch (ctx.method) {

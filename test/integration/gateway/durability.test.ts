@@ -27,7 +27,7 @@ function projectDir(): string {
   writeFileSync(join(dir, 'policies', 'p.cedar'), POLICY);
   writeFileSync(
     join(dir, 'warden.yaml'),
-    `version: 1\ngateway:\n  listen: 127.0.0.1:0\nservers:\n  probe:\n    command: ${process.execPath}\n    args: ["${PROBE}"]\n    env:\n      PROBE_COUNTER_FILE: "${join(dir, 'effects.log')}"\n    sandbox: false\n`,
+    `version: 1\ngateway:\n  listen: 127.0.0.1:0\nidentity:\n  api_keys: direct\nservers:\n  probe:\n    command: ${process.execPath}\n    args: ["${PROBE}"]\n    env:\n      PROBE_COUNTER_FILE: "${join(dir, 'effects.log')}"\n    sandbox: false\n`,
   );
   return dir;
 }
