@@ -26,6 +26,13 @@ export interface GatewaySandboxing {
   readonly summary: SandboxSummary;
   /** The launcher's self-test, started at start-up when a server runs sandboxed. */
   readonly selfTest: Promise<void>;
+  /**
+   * Checks that the sandbox can reach every sandboxed stdio server's program (and bound paths)
+   * before any is started; throws ERR_SANDBOX_CONFIG naming the server and path. Called with the
+   * final server list: after catalog admission, which fills in the program of `package:` servers
+   * and drops the ones it refuses.
+   */
+  preflight(servers: WardenConfig['servers']): void;
 }
 
 /**
@@ -88,7 +95,6 @@ export function setUpSandboxing(
     readonly launcher?: Launcher | undefined;
     readonly audit: AuditLog;
     readonly logger: Logger;
-    readonly servers: WardenConfig['servers'];
   },
 ): GatewaySandboxing {
   const { audit, logger } = deps;
@@ -130,18 +136,6 @@ export function setUpSandboxing(
       }
       throw e;
     }
-    for (const c of deps.servers) {
-      const s = settings.get(c.name);
-      if (c.kind !== 'stdio' || s === undefined || s === false) continue;
-      launcher.preflight({
-        command: c.command,
-        args: c.args,
-        env: c.env,
-        cwd: c.cwd,
-        label: c.name,
-        sandbox: s,
-      });
-    }
     selfTest = launcher.selfTestReport().then(
       async (r) => {
         if (r.ok) logger.info('sandbox self-test passed', { uid: r.uid, seccomp: r.seccomp });
@@ -167,6 +161,21 @@ export function setUpSandboxing(
     );
   }
   return {
+    preflight(servers) {
+      if (!(launcher instanceof BwrapLauncher)) return;
+      for (const c of servers) {
+        const s = settings.get(c.name);
+        if (c.kind !== 'stdio' || s === undefined || s === false) continue;
+        launcher.preflight({
+          command: c.command,
+          args: c.args,
+          env: c.env,
+          cwd: c.cwd,
+          label: c.name,
+          sandbox: s,
+        });
+      }
+    },
     forServer(name) {
       const s = settings.get(name);
       if (s === undefined) return undefined;

@@ -111,7 +111,6 @@ export async function startGateway(
     });
     const sandboxing = setUpSandboxing(sandboxSettings, {
       launcher: options.launcher,
-      servers: config.servers,
       audit,
       logger: logger.child({ module: 'sandbox' }),
     });
@@ -128,6 +127,9 @@ export async function startGateway(
         errorCode: r.code,
         reasons: [r.reason],
       });
+    // Only now is every server's program known (catalog `package:` servers get theirs from
+    // admission): a sandbox that cannot reach one stops start-up before anything launches.
+    sandboxing.preflight((admission?.config ?? config).servers);
     // Tool supply chain (issue 6): pins and flags in the same store, shared by replicas.
     const supply = await SupplyGuard.open(store, {
       servers: (admission?.config ?? config).servers,
