@@ -25,6 +25,12 @@ const server = (name: string, extra: string[]): string[] => [
 
 const text = (r: unknown): string => JSON.stringify(r) ?? '';
 
+/** A text result exactly as the upstream sent it, plus the monitor's trust label (no server is trusted here). */
+const untouched = (origin: string, body: string): unknown => ({
+  _meta: { 'warden/trust': { origin, trust: 'untrusted' } },
+  content: [{ type: 'text', text: body }],
+});
+
 describe('secrets on the gateway path (SB-1, SB-2, SB-5, SB-6, EX-2)', () => {
   let t: TestGateway;
   let client: Client;
@@ -78,7 +84,7 @@ describe('secrets on the gateway path (SB-1, SB-2, SB-5, SB-6, EX-2)', () => {
     assert.equal(countOccurrences([text(r)], SECRETS).total, 0);
     assert.match(text(r), /\[REDACTED:secret:LEAK_TOKEN\]/);
     const twin = await call('leaky.echo', { text: 'an ordinary sentence' });
-    assert.deepEqual(twin, { content: [{ type: 'text', text: 'an ordinary sentence' }] });
+    assert.deepEqual(twin, untouched('leaky/echo', 'an ordinary sentence'));
   });
 
   it('SB-2: every supported encoding of the secret is redacted from results', async () => {
@@ -131,9 +137,7 @@ describe('secrets on the gateway path (SB-1, SB-2, SB-5, SB-6, EX-2)', () => {
       tools.tools.find((x) => x.name === 'leaky.listed'),
       'the redacting server still lists it',
     );
-    assert.deepEqual(await call('strict.echo', { text: 'fine' }), {
-      content: [{ type: 'text', text: 'fine' }],
-    });
+    assert.deepEqual(await call('strict.echo', { text: 'fine' }), untouched('strict/echo', 'fine'));
   });
 
   it('a result too deeply nested to check for secrets is withheld (fail closed); a shallow one passes', async () => {
@@ -160,7 +164,7 @@ describe('secrets on the gateway path (SB-1, SB-2, SB-5, SB-6, EX-2)', () => {
     }
     await assert.rejects(call('other.echo', { [VALUE]: 'as a key', text: 'x' }), /secret held by Warden/);
     const twin = await call('other.echo', { text: 'base64 of nothing secret: aGVsbG8=' });
-    assert.deepEqual(twin, { content: [{ type: 'text', text: 'base64 of nothing secret: aGVsbG8=' }] });
+    assert.deepEqual(twin, untouched('other/echo', 'base64 of nothing secret: aGVsbG8='));
   });
 
   it('the secret goes into the env of the server that asks for it and of no other', async () => {
