@@ -120,9 +120,13 @@ describe('warden alerts and warden trace', () => {
         const trace = warden(t, 'trace', session);
         assert.equal(trace.code, 0, trace.stderr);
         const rows = trace.stdout.trim().split('\n');
-        assert.match(
-          rows[0]!,
-          /mcp\.request alice tools\/call probe\/echo \{"text":"hello"\} ALLOW by dev-probe/,
+        // the session's first records are the supply-chain verdicts of its first tools/list
+        assert.match(rows[0]!, /supply\.verdict alice probe\/echo ALLOW/);
+        assert.ok(
+          rows.some((r) =>
+            /mcp\.request alice tools\/call probe\/echo \{"text":"hello"\} ALLOW by dev-probe/.test(r),
+          ),
+          trace.stdout,
         );
         // the alert is nested under the call it is about (one level deeper), after the call's records
         assert.ok(
@@ -135,9 +139,19 @@ describe('warden alerts and warden trace', () => {
           rows.some((r) => /mcp\.completed alice tools\/call probe\/echo → ok \d+B [\d.]+ms/.test(r)),
         );
         const tj = warden(t, '--json', 'trace', session);
-        const parsed = JSON.parse(tj.stdout) as { timeline: { record: { kind: string; traceId: string } }[] };
+        const parsed = JSON.parse(tj.stdout) as {
+          timeline: { record: { kind: string; traceId?: string } }[];
+        };
         assert.ok(parsed.timeline.length >= 7);
-        assert.ok(parsed.timeline.every((e) => e.record.traceId === parsed.timeline[0]!.record.traceId));
+        // session-level records (listings, supply verdicts) are found by session; every call
+        // record carries the session's one trace id
+        const traced = parsed.timeline.filter((e) => e.record.kind.startsWith('mcp.'));
+        assert.ok(traced.length >= 4);
+        assert.ok(
+          traced.every(
+            (e) => e.record.traceId !== undefined && e.record.traceId === traced[0]!.record.traceId,
+          ),
+        );
       } finally {
         await t.cleanup();
       }
