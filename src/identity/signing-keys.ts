@@ -52,7 +52,7 @@ export class SigningKeys {
   #signer: { version: number; kid: string; key: CryptoKey; createdAt: number } | undefined;
   #verifiers: { version: number; keys: Map<string, { key: CryptoKey; until: number }> } | undefined;
   #lastMissReload = Number.NEGATIVE_INFINITY;
-  #rotating: Promise<KeyInfo> | undefined;
+  #rotating: Promise<void> | undefined;
 
   constructor(db: SqlClient, options: SigningKeysOptions) {
     if (options.kek.length !== 32) throw new RangeError('the key-encryption key must be 32 bytes');
@@ -77,8 +77,9 @@ export class SigningKeys {
     );
     const row = rows[0];
     if (row === undefined || this.#clock.now() - Number(row.created_at) >= this.#rotationMs) {
-      // One rotation at a time in this process (concurrent first requests must not each rotate).
-      this.#rotating ??= this.rotate().finally(() => {
+      // One rotation at a time in this process (concurrent first requests must not each rotate);
+      // a caller that read "no key" before another's rotation committed checks again first.
+      this.#rotating ??= this.#rotateIfStillDue().finally(() => {
         this.#rotating = undefined;
       });
       await this.#rotating;
@@ -90,6 +91,14 @@ export class SigningKeys {
     const key = (await importJWK(jwk, ALG)) as CryptoKey;
     this.#signer = { version, kid: row.kid, key, createdAt: Number(row.created_at) };
     return this.#signer;
+  }
+
+  async #rotateIfStillDue(): Promise<void> {
+    const rows = await this.#db.query<{ created_at: number }>(
+      'SELECT created_at FROM identity_signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
+    );
+    const row = rows[0];
+    if (row === undefined || this.#clock.now() - Number(row.created_at) >= this.#rotationMs) await this.rotate();
   }
 
   /** Creates a new signing key and retires the others (they verify for the overlap). */
