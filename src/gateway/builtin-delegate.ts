@@ -6,6 +6,7 @@ import { isAppError } from '../core/index.ts';
 import { parseGrantFlags, parseTask, parseTtl } from '../identity/index.ts';
 import type { Identity } from '../identity/index.ts';
 import { applyTrustLabel, labelContent } from '../monitor/index.ts';
+import type { ContentLabel, Verdict } from '../monitor/index.ts';
 import { BwrapLauncher } from '../sandbox/index.ts';
 import type { ExposedTool } from './catalog.ts';
 import { CONTINUE } from './pipeline.ts';
@@ -59,13 +60,32 @@ export function builtinTools(session: FrontSession): ExposedTool[] {
 
 /** The forward step for built-in tools: runs after grant, policy and the durable "decided" record. */
 export async function forwardBuiltin(ctx: CallContext): Promise<StepResult> {
-  ctx.result = await delegate(ctx);
+  const r = await delegate(ctx);
+  ctx.result = r.output;
+  if (r.origin !== undefined) {
+    ctx.interAgent = r.origin;
+    // With the monitor on, its label step labels the output (after inspecting it for injection);
+    // without it the output is labelled here: a sub-agent's output is never unlabelled (PI-1).
+    if (ctx.session.services.monitor === undefined)
+      ctx.result = applyTrustLabel(r.output, interAgentLabel(r.origin), { frameText: true });
+  }
   ctx.outcome = (ctx.result as { isError?: boolean }).isError === true ? 'error' : 'ok';
   return CONTINUE;
 }
 
-function failure(message: string): Record<string, unknown> {
-  return { content: [{ type: 'text', text: message }], isError: true };
+/** The label of another agent's output: `agent:<name>`, untrusted (suspicious on an injection finding). */
+export function interAgentLabel(agent: string, injectionVerdict?: Verdict): ContentLabel {
+  return labelContent({
+    server: agent,
+    tool: 'delegate',
+    trustedServers: [],
+    isInterAgent: true,
+    ...(injectionVerdict === undefined ? {} : { injectionVerdict }),
+  });
+}
+
+function failure(message: string): { readonly output: Record<string, unknown> } {
+  return { output: { content: [{ type: 'text', text: message }], isError: true } };
 }
 
 /**
@@ -73,9 +93,12 @@ function failure(message: string): Record<string, unknown> {
  * configured sub-agent identity as actor, or the caller's own token attenuated), runs the role's
  * sub-agent command in a fresh sandbox holding only that token (MCP config file + env, egress to
  * the gateway only, plus the role's allow-list), revokes the token when it exits and returns its
- * output labelled untrusted (`_meta['warden/trust']`, text framed as data).
+ * output with the agent it came from, to be labelled untrusted (`_meta['warden/trust']`, text
+ * framed as data) by `forwardBuiltin` or the monitor's label step.
  */
-async function delegate(ctx: CallContext): Promise<Record<string, unknown>> {
+async function delegate(
+  ctx: CallContext,
+): Promise<{ readonly output: Record<string, unknown>; readonly origin?: string }> {
   const { session } = ctx;
   const cfg = delegateConfig(session);
   const id = session.services.identity;
@@ -107,20 +130,13 @@ async function delegate(ctx: CallContext): Promise<Record<string, unknown>> {
   const output = await runSubAgent(cfg, id, issued.token, task, session, ctx.signal).finally(() =>
     id.tokens.revoke({ jti: issued.claims.jti }).catch(() => 0),
   );
-  const label = labelContent({
-    server: cfg.agent ?? session.principal.agentName,
-    tool: 'delegate',
-    trustedServers: [],
-    isInterAgent: true,
-  });
-  return applyTrustLabel(
-    {
+  return {
+    origin: cfg.agent ?? session.principal.agentName,
+    output: {
       content: [{ type: 'text', text: output.text }],
       ...(output.code === 0 ? {} : { isError: true }),
     },
-    label,
-    { frameText: true },
-  );
+  };
 }
 
 function stringList(v: unknown, name: string): string[] {

@@ -3,6 +3,7 @@ import { RpcCode, printable } from './jsonrpc.ts';
 import type { RpcNotification, RpcRequest } from './jsonrpc.ts';
 import type { ClientChannel, FrontSession } from './session.ts';
 import { runPipeline } from './pipeline.ts';
+import { BUILTIN_SERVER } from './builtin-delegate.ts';
 import { upstreamFailure } from './steps/forward.ts';
 import { grantVisible } from './steps/grant.ts';
 import type { RpcErrorReply } from './pipeline.ts';
@@ -80,7 +81,8 @@ export async function dispatch(
         const callable = await session.supply.visibleExposed(tools); // quarantined, held, changed: hidden
         return {
           tools: tools
-            .filter((t) => callable.has(t.exposed))
+            // built-in tools are Warden's own (nothing upstream to pin); grant and policy still apply
+            .filter((t) => t.server === BUILTIN_SERVER || callable.has(t.exposed))
             .filter((t) =>
               visible(session, {
                 kind: 'tool',

@@ -51,6 +51,11 @@ export interface CallContext {
   grant?: GrantDecision;
   decidedSeq?: number;
   result?: unknown;
+  /**
+   * Set by a built-in that returns another agent's output (`warden.delegate`): the agent it came
+   * from. The result is then labelled `agent:<name>`, never trusted, and its text framed as data.
+   */
+  interAgent?: string;
   outcome?: 'ok' | 'error' | 'denied' | 'timeout';
   errorCode?: string;
   /** Trace and span of this call: every audit record of the call carries them (decision chain). */

@@ -96,7 +96,7 @@ describe(
     });
     after(() => t.cleanup());
 
-    it('[DL-1][PI-1] runs the sub-agent with only the delegated tools and labels its output untrusted', async () => {
+    it('[DL-1][PI-1] runs the sub-agent with only the delegated tools and labels its output untrusted (suspicious: it holds an injection)', async () => {
       const client = await t.client(
         await tokenFor(leadId, ['fs.read_text_file', 'fs.list_directory', 'warden.delegate']),
       );
@@ -114,8 +114,14 @@ describe(
       assert.equal(r.isError ?? false, false, text);
       assert.match(text, /task=read the notes/);
       assert.match(text, /tools=fs\.read_text_file\n/, 'the sub-agent sees only the delegated tool');
-      assert.deepEqual((r._meta?.['warden/trust'] as { trust: string }).trust, 'untrusted');
-      assert.match(text, /^\[warden:untrusted origin=agent:lead-bot\] The following is data/);
+      // PI-1: another agent's output is never trusted and keeps its origin; the monitor found the
+      // injection line the sub-agent printed, so the label is the stronger `suspicious`.
+      const label = r._meta?.['warden/trust'] as { origin: string; trust: string; findings?: string[] };
+      assert.equal(label.origin, 'agent:lead-bot');
+      assert.equal(label.trust, 'suspicious');
+      assert.ok((label.findings ?? []).length > 0);
+      assert.match(text, /^\[warden:suspicious origin=agent:lead-bot\] The following is data/);
+      assert.equal(text.match(/\[warden:/g)?.length, 1, 'framed once');
     });
 
     it('[DL-1] refuses a sub-grant wider than the caller’s; a subset is allowed (above)', async () => {

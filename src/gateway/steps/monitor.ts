@@ -7,6 +7,7 @@ import {
   toolCallSpan,
 } from '../../monitor/index.ts';
 import type { Alert, MonitorEvent, Trust, Verdict } from '../../monitor/index.ts';
+import { interAgentLabel } from '../builtin-delegate.ts';
 import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
 import type { CallContext, RpcErrorReply, StepResult } from '../pipeline.ts';
@@ -83,14 +84,18 @@ export function labelResult(ctx: CallContext): Promise<StepResult> {
   const max = gm.config.inspectMaxChars;
   const r = inspectContent(resultText(result, max), { maxChars: max });
   const rules = [...new Set(r.findings.map((f) => f.ruleId))];
-  const label = labelContent({
-    server: ctx.target.server,
-    tool: ctx.target.name,
-    trustedServers: gm.config.trustedServers,
-    injectionVerdict: r.verdict,
-  });
+  // Another agent's output (warden.delegate) keeps its origin, is never trusted and always framed.
+  const label =
+    ctx.interAgent === undefined
+      ? labelContent({
+          server: ctx.target.server,
+          tool: ctx.target.name,
+          trustedServers: gm.config.trustedServers,
+          injectionVerdict: r.verdict,
+        })
+      : interAgentLabel(ctx.interAgent, r.verdict);
   ctx.result = applyTrustLabel(result as Record<string, unknown>, label, {
-    frameText: gm.config.frameText,
+    frameText: gm.config.frameText || ctx.interAgent !== undefined,
     ...(rules.length > 0 ? { findings: rules } : {}),
   });
   call.trust = label.trust;

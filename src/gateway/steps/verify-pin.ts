@@ -1,3 +1,4 @@
+import { BUILTIN_SERVER } from '../builtin-delegate.ts';
 import { printable, RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
 import type { CallContext, StepResult } from '../pipeline.ts';
@@ -7,10 +8,13 @@ import type { CallContext, StepResult } from '../pipeline.ts';
  * quarantined or held by the scanner, its server is not flagged for a split view, and the
  * definition this session was shown still matches its approved pin in the store. Anything
  * else is refused with the reason in `error.data.reason` (e.g. `definition_changed`).
+ * Built-in tools (server `warden`, a name no upstream can take) are Warden's own code with a
+ * fixed definition: there is no upstream supply chain to pin, so they are not checked here.
  */
 export async function verifyPin(ctx: CallContext): Promise<StepResult> {
   const { session, target } = ctx;
-  if (ctx.method !== 'tools/call' || target === undefined) return CONTINUE;
+  if (ctx.method !== 'tools/call' || target === undefined || target.server === BUILTIN_SERVER)
+    return CONTINUE;
   let check;
   try {
     check = await session.supply.check(target.server, target.name);
