@@ -98,7 +98,8 @@ export class SigningKeys {
       'SELECT created_at FROM identity_signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
     );
     const row = rows[0];
-    if (row === undefined || this.#clock.now() - Number(row.created_at) >= this.#rotationMs) await this.rotate();
+    if (row === undefined || this.#clock.now() - Number(row.created_at) >= this.#rotationMs)
+      await this.rotate();
   }
 
   /** Creates a new signing key and retires the others (they verify for the overlap). */
