@@ -24,6 +24,13 @@ export interface Rejected {
  * names collide exactly, by case or by confusable skeleton, every later one is rejected; the
  * first (in configuration order) wins, so a new server cannot take over an existing name.
  */
+const RESERVED_KEYS = collisionKeys('warden.');
+
+/** Whether an exposed name falls in the gateway's own `warden.` namespace (any case or confusable). */
+export function inReservedNamespace(exposed: string): boolean {
+  return collisionKeys(exposed).some((k, i) => k.startsWith(RESERVED_KEYS[i]!));
+}
+
 export function exposeNamed(
   perServer: readonly { server: string; prefix: boolean; items: readonly Record<string, unknown>[] }[],
   logger: Logger,
@@ -43,6 +50,12 @@ export function exposeNamed(
       const valid = validateToolName(full);
       if (!valid.ok) {
         rejected.push({ server, name, reason: valid.message });
+        continue;
+      }
+      if (inReservedNamespace(full)) {
+        // `warden.*` belongs to the gateway's built-in tools (warden.delegate): an upstream
+        // with `prefix: false` must not shadow one, not even with a case or confusable variant.
+        rejected.push({ server, name, reason: `${kind} name ${full} is in the reserved warden. namespace` });
         continue;
       }
       // Both keys: the case-folded skeleton and the case-preserving visual one (paypaI ~ paypal).
