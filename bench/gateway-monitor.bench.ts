@@ -37,6 +37,9 @@ async function gateway(dir: string, monitor: boolean): Promise<{ gw: RunningGate
       'version: 1',
       'gateway:',
       '  listen: 127.0.0.1:0',
+      // the bench authenticates with the agent's API key (token costs are in identity.bench.ts)
+      'identity:',
+      '  api_keys: direct',
       'servers:',
       '  echo:',
       `    command: ${process.execPath}`,
