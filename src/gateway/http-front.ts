@@ -6,6 +6,7 @@ import { isAuthenticationFailure } from '../identity/index.ts';
 import type { GatewayServices } from './services.ts';
 import { FrontSession } from './session.ts';
 import type { ClientChannel } from './session.ts';
+import { readBody } from './body.ts';
 import { RpcCode, errorText, parseBody, printable, resultText } from './jsonrpc.ts';
 import type { RpcFailure, RpcMessage, RpcRequest } from './jsonrpc.ts';
 import { dispatch, initializeResult, notify, supportedVersions } from './methods.ts';
@@ -27,7 +28,6 @@ const ALREADY_REDACTED = new Set([
 
 const SESSION_IDLE_MS = 30 * 60_000;
 const MAX_BATCH = 32;
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The MCP Streamable HTTP front (`/mcp`), plus `/healthz`. Order of checks for every request:
@@ -416,48 +416,4 @@ function sendJson(res: ServerResponse, status: number, body: string, close = fal
   });
   if (close) res.once('finish', () => res.req.socket.destroy());
   res.end(body);
-}
-
-/** Reads a body up to `limit` bytes as strict UTF-8; stops reading (413) past the limit. */
-function readBody(
-  req: IncomingMessage,
-  limit: number,
-): Promise<string | { status: number; message: string }> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.resolve({ status: 413, message: `Payload Too Large: the limit is ${limit} bytes` });
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) {
-        // Stop buffering; the 413 goes out with Connection: close, and the socket is destroyed
-        // once it is written (see sendJson), so the rest of the body is never read.
-        done = true;
-        chunks.length = 0;
-        req.pause();
-        resolve({ status: 413, message: `Payload Too Large: the limit is ${limit} bytes` });
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      try {
-        resolve(decoder.decode(Buffer.concat(chunks)));
-      } catch {
-        resolve({ status: 400, message: 'Parse error: the body is not valid UTF-8' });
-      }
-    });
-    req.on('error', () => {
-      if (!done) resolve({ status: 400, message: 'Bad Request: the body could not be read' });
-      done = true;
-    });
-  });
 }

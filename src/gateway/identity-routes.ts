@@ -1,3 +1,4 @@
+import { readBody } from './body.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { WardenConfig } from '../config/index.ts';
@@ -139,9 +140,11 @@ export function mountIdentityRoutes(front: HttpFront, id: Identity): void {
   }
 
   /** A refusal before the OAuth handler ran (transport-level), audited like the others. */
-  function refused(res: ServerResponse, status: number, description: string): void {
-    void audit({ type: 'token.refused', grantType: '', error: 'invalid_request', description }).catch(
-      () => {},
+  /** Refuses a malformed /token request; the refusal is recorded before the reply goes out. */
+  async function refused(res: ServerResponse, status: number, description: string): Promise<void> {
+    await audit({ type: 'token.refused', grantType: '', error: 'invalid_request', description }).catch(
+      (e: unknown) =>
+        services.logger.error('audit append failed for a /token refusal', { error: (e as Error).message }),
     );
     json(res, status, { error: 'invalid_request', error_description: description }, NO_STORE);
   }
@@ -182,40 +185,8 @@ export function mountIdentityRoutes(front: HttpFront, id: Identity): void {
 }
 
 /** Reads a form body up to MAX_TOKEN_BODY bytes as strict UTF-8. */
-function readForm(req: IncomingMessage): Promise<{ text: string } | 'too-large' | 'invalid'> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > MAX_TOKEN_BODY) {
-    req.resume();
-    return Promise.resolve('too-large');
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > MAX_TOKEN_BODY) {
-        done = true;
-        chunks.length = 0;
-        req.resume();
-        resolve('too-large');
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      try {
-        resolve({ text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)) });
-      } catch {
-        resolve('invalid');
-      }
-    });
-    req.on('error', () => {
-      if (!done) resolve('invalid');
-      done = true;
-    });
-  });
+async function readForm(req: IncomingMessage): Promise<{ text: string } | 'too-large' | 'invalid'> {
+  const r = await readBody(req, MAX_TOKEN_BODY);
+  if (typeof r === 'string') return { text: r };
+  return r.status === 413 ? 'too-large' : 'invalid';
 }

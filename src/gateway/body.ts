@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads a body up to `limit` bytes as strict UTF-8; stops reading (413) past the limit. */
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<string | { status: number; message: string }> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve({ status: 413, message: `Payload Too Large: the limit is ${limit} bytes` });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        // Stop buffering; the 413 goes out with Connection: close, and the socket is destroyed
+        // once it is written (see sendJson), so the rest of the body is never read.
+        done = true;
+        chunks.length = 0;
+        req.pause();
+        resolve({ status: 413, message: `Payload Too Large: the limit is ${limit} bytes` });
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      try {
+        resolve(decoder.decode(Buffer.concat(chunks)));
+      } catch {
+        resolve({ status: 400, message: 'Parse error: the body is not valid UTF-8' });
+      }
+    });
+    req.on('error', () => {
+      if (!done) resolve({ status: 400, message: 'Bad Request: the body could not be read' });
+      done = true;
+    });
+  });
+}
