@@ -22,7 +22,7 @@ import {
   WebhookSink,
   parseMonitorConfig,
 } from '../monitor/index.ts';
-import type { Alert, AlertSink, MonitorConfig, WardenMetrics } from '../monitor/index.ts';
+import type { Alert, AlertSink, MonitorConfig, MonitorEvent, WardenMetrics } from '../monitor/index.ts';
 
 export interface GatewayMonitor {
   readonly monitor: Monitor;
@@ -183,6 +183,61 @@ function auditAlert(audit: AuditLog, a: Alert, log: Logger): void {
     .catch((e: unknown) =>
       log.error('audit append (alert) failed', { alertId: a.id, error: describeError(e) }),
     );
+}
+
+/** An audited egress decision of a live session's sandbox (see setUpSandboxing). */
+export interface EgressObservation {
+  readonly record: {
+    readonly seq: number;
+    readonly time: number;
+    readonly traceId?: string | undefined;
+    readonly spanId?: string | undefined;
+    readonly parentSpanId?: string | undefined;
+  };
+  readonly session: string;
+  readonly owner: { readonly agent: string; readonly task?: string | undefined };
+  readonly event: {
+    readonly host: string;
+    readonly allowed: boolean;
+    readonly tags: Readonly<Record<string, string>>;
+  };
+}
+
+/**
+ * Hands a sandbox's egress decision to the monitor of the agent owning the session, once its
+ * `egress` audit record exists: new-egress sees the host with that record's seq as evidence, and
+ * an allowed connection teaches the agent's baseline (a refused one does not). The proxy reports
+ * a connection when it ends, so nothing can be stopped here: new-egress in `block` mode only
+ * alerts (blocking egress is the sandbox allow-list's job). Runs on the next macrotask, off
+ * every request's path; a monitor failure is logged and never reaches egress reporting.
+ */
+export function monitorEgress(gm: GatewayMonitor, o: EgressObservation, log: Logger): void {
+  const { record, owner, event } = o;
+  if (event.host === '' || event.host === '?') return;
+  const e: MonitorEvent = {
+    seq: record.seq,
+    time: record.time,
+    agent: owner.agent,
+    session: o.session,
+    ...(owner.task === undefined ? {} : { task: owner.task }),
+    ...(record.traceId === undefined ? {} : { traceId: record.traceId }),
+    ...(record.spanId === undefined ? {} : { spanId: record.spanId }),
+    ...(record.parentSpanId === undefined ? {} : { parentSpanId: record.parentSpanId }),
+    method: 'egress',
+    ...(event.tags['server'] === undefined ? {} : { server: event.tags['server'] }),
+    egressHost: event.host,
+    decision: event.allowed ? 'allow' : 'deny',
+    outcome: event.allowed ? 'ok' : 'denied',
+  };
+  setImmediate(() => {
+    if (gm.closed) return;
+    try {
+      gm.monitor.pre(e, { alertOnly: true });
+      gm.monitor.post(e);
+    } catch (err) {
+      log.error('monitor egress failed', { error: describeError(err), session: o.session });
+    }
+  });
 }
 
 async function bounded(p: Promise<void>, ms: number): Promise<void> {

@@ -1,9 +1,25 @@
 import { ConfigError, formatIssues } from '../config/index.ts';
 import type { ConfigIssue, WardenConfig } from '../config/index.ts';
+import { describeError, newSpanId } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
-import type { AuditLog } from '../audit/index.ts';
+import type { AuditLog, AuditRecord } from '../audit/index.ts';
 import { BwrapLauncher, PlainLauncher, SandboxError, resolveSandboxSettings } from '../sandbox/index.ts';
 import type { LaunchEgressEvent, Launcher, SandboxOverrides } from '../sandbox/index.ts';
+import { sessionSpanId, traceIdFor } from './monitoring.ts';
+
+/** The agent that owns a front session (whose sandboxed servers made an egress decision). */
+export interface EgressOwner {
+  readonly agent: string;
+  readonly task?: string | undefined;
+}
+
+/** An egress decision of a live session's sandbox, once its audit record exists. */
+export interface AuditedEgress {
+  readonly event: LaunchEgressEvent;
+  readonly record: AuditRecord;
+  readonly session: string;
+  readonly owner: EgressOwner;
+}
 
 /** How one stdio server is launched: which launcher, with which sandbox settings. */
 export interface ServerLaunch {
@@ -62,12 +78,31 @@ export function validateSandboxSettings(config: WardenConfig): ReadonlyMap<strin
   return out;
 }
 
-/** One egress decision as an audit record: whose sandbox, where to, allowed or not, bytes. */
-function egressRecord(e: LaunchEgressEvent): Parameters<AuditLog['append']>[0] {
+/**
+ * One egress decision as an audit record: whose sandbox, where to, allowed or not, bytes. With
+ * the session's owner known, it names the agent and task and joins the session's decision chain
+ * (the trace `warden trace TASK|SESSION` shows, under the session's root span).
+ */
+function egressRecord(
+  e: LaunchEgressEvent,
+  owner: EgressOwner | undefined,
+): Parameters<AuditLog['append']>[0] {
+  const session = e.tags['session'];
+  const chain =
+    session === undefined || owner === undefined
+      ? {}
+      : {
+          principal: owner.agent,
+          ...(owner.task === undefined ? {} : { taskId: owner.task }),
+          traceId: owner.task === undefined ? traceIdFor('session', session) : traceIdFor('task', owner.task),
+          spanId: newSpanId(),
+          parentSpanId: sessionSpanId(session),
+        };
   return {
     kind: 'egress',
     server: e.tags['server'] ?? e.label,
-    ...(e.tags['session'] === undefined ? {} : { session: e.tags['session'] }),
+    ...(session === undefined ? {} : { session }),
+    ...chain,
     decision: e.allowed ? 'allow' : 'deny',
     reasons: [e.reason],
     outcome: e.allowed ? 'ok' : 'denied',
@@ -95,15 +130,37 @@ export function setUpSandboxing(
     readonly launcher?: Launcher | undefined;
     readonly audit: AuditLog;
     readonly logger: Logger;
+    /** The agent owning a live front session (undefined once it closed, or before the front). */
+    readonly sessionOwner?: ((session: string) => EgressOwner | undefined) | undefined;
+    /**
+     * Called with each audited egress decision of a live session (the monitor). Runs after the
+     * append, off every request's path; whatever it throws is logged, never breaks reporting.
+     */
+    readonly onEgress?: ((e: AuditedEgress) => void) | undefined;
   },
 ): GatewaySandboxing {
   const { audit, logger } = deps;
-  const launcher =
-    deps.launcher ??
-    new BwrapLauncher({
-      requireSelfTest: true,
-      onEgress: (e) => void audit.append(egressRecord(e)).catch(() => {}),
-    });
+  const report = (e: LaunchEgressEvent): void => {
+    const session = e.tags['session'];
+    let owner: EgressOwner | undefined;
+    try {
+      owner = session === undefined ? undefined : deps.sessionOwner?.(session);
+    } catch (err) {
+      logger.error('egress: session owner lookup failed', { error: describeError(err) });
+    }
+    audit
+      .append(egressRecord(e, owner))
+      .then((record) => {
+        if (session === undefined || owner === undefined || deps.onEgress === undefined) return;
+        try {
+          deps.onEgress({ event: e, record, session, owner });
+        } catch (err) {
+          logger.error('egress observer failed', { error: describeError(err) });
+        }
+      })
+      .catch(() => {});
+  };
+  const launcher = deps.launcher ?? new BwrapLauncher({ requireSelfTest: true, onEgress: report });
   const plain = new PlainLauncher();
   const sandboxed: string[] = [];
   const unsandboxed: { server: string; reason: string }[] = [];

@@ -20,7 +20,7 @@ import { createRedactor, redactingLogger } from '../secrets/index.ts';
 import type { Redactor } from '../secrets/index.ts';
 import { SupplyGuard } from './supply.ts';
 import { admitFromCatalog } from './admission.ts';
-import { startMonitoring } from './monitoring.ts';
+import { monitorEgress, startMonitoring } from './monitoring.ts';
 import type { GatewayMonitor } from './monitoring.ts';
 
 export interface StartOptions {
@@ -109,10 +109,20 @@ export async function startGateway(
       logger: logger.child({ module: 'secrets' }),
       clock,
     });
+    const sandboxLog = logger.child({ module: 'sandbox' });
+    // Egress decisions join the decision chain of the session whose sandbox made them (issue 7):
+    // the front and the monitor start later; these look them up when a decision is reported.
     const sandboxing = setUpSandboxing(sandboxSettings, {
       launcher: options.launcher,
       audit,
-      logger: logger.child({ module: 'sandbox' }),
+      logger: sandboxLog,
+      sessionOwner: (id) => {
+        const p = front?.sessions.get(id)?.principal;
+        return p === undefined ? undefined : { agent: p.agentName, task: p.taskId };
+      },
+      onEgress: (o) => {
+        if (monitoring !== undefined) monitorEgress(monitoring, o, sandboxLog);
+      },
     });
     const launcher = sandboxing.launcher;
     // Signed catalog (issue 6): with catalog.enforce only admitted, verified servers exist.

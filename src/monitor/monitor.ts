@@ -87,12 +87,13 @@ export class Monitor {
   /**
    * Before forwarding. Synchronous and in-memory only. With `defer`, new alerts are counted and
    * de-duplicated but not yet handed to the sinks: pass them to `deliver` once the call's own
-   * audit record exists, so its sequence number is part of the evidence.
+   * audit record exists, so its sequence number is part of the evidence. With `alertOnly`, a
+   * detector in `block` mode raises an `alert` (for events that already happened: egress).
    */
-  pre(e: MonitorEvent, o: { readonly defer?: boolean } = {}): MonitorDecision {
+  pre(e: MonitorEvent, o: { readonly defer?: boolean; readonly alertOnly?: boolean } = {}): MonitorDecision {
     const b = this.#baseline(e.agent, e.time);
     const state = this.#state(e, true);
-    return this.#run(PRE_DETECTORS, e, b, state, o.defer !== true);
+    return this.#run(PRE_DETECTORS, e, b, state, o.defer !== true, o.alertOnly === true);
   }
 
   /** Delivers alerts returned by `pre(e, { defer: true })`, adding `seq` to their evidence. */
@@ -207,11 +208,13 @@ export class Monitor {
     b: AgentBaseline,
     st: DetectorState,
     deliver = true,
+    alertOnly = false,
   ): MonitorDecision {
     let block: Alert | undefined;
     let alerts: Alert[] | undefined;
     for (const [name, detect] of list) {
-      const mode = this.config.detectors[name].mode;
+      const configured = this.config.detectors[name].mode;
+      const mode = alertOnly && configured === 'block' ? 'alert' : configured;
       if (mode === 'off') continue;
       const d = detect(e, b, st, this.config);
       if (!d) continue;

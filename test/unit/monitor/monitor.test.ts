@@ -269,6 +269,21 @@ describe('Monitor', () => {
     assert.equal(novel.alerts[0]?.detector, 'new-egress');
   });
 
+  it('[issue 7] with alertOnly, new-egress in block mode alerts and blocks nothing (egress already happened)', () => {
+    const m = new Monitor({ config: config({ detectors: { 'new-egress': { mode: 'block' } } }) });
+    for (let i = 0; i < 40; i++)
+      run(m, { time: T0 + i * HOUR, agent: 'agent-a', method: 'egress', egressHost: 'registry.npmjs.org' });
+    m.drain();
+    const e = { time: AFTER, agent: 'agent-a', method: 'egress', egressHost: 'paste.evil.test', seq: 78 };
+    const d = m.pre(e, { alertOnly: true });
+    assert.equal(d.block, undefined);
+    assert.equal(d.alerts.length, 1);
+    assert.equal(d.alerts[0]?.mode, 'alert');
+    assert.deepEqual(d.alerts[0]?.evidence.auditSeqs, [78]);
+    // Twin: without alertOnly the configured block mode still blocks (tool calls).
+    assert.equal(m.pre({ ...e, egressHost: 'other.evil.test' }).block?.detector, 'new-egress');
+  });
+
   it('flags drift of the tool mix after a change, not a day like the others', () => {
     const m = new Monitor({ config: config({ detectors: { 'first-tool': { mode: 'off' } } }) });
     for (const e of weekOfHistory()) run(m, e);
