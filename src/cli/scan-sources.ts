@@ -22,6 +22,11 @@ export interface FoundServer {
   /** Where it was found: 'warden.yaml' or the client and file. */
   readonly source: string;
   readonly spec: ServerSpec;
+  /**
+   * The MCP client configuration file it came from. Absent for warden.yaml (the operator's own,
+   * trusted configuration); present, the server needs an approval before it is started (LS-1).
+   */
+  readonly clientFile?: string;
 }
 
 export interface SourceProblem {
@@ -124,7 +129,7 @@ export function clientServers(
     for (const [name, entry] of serversOf(doc as Record<string, unknown>, f, cwd)) {
       const spec = entrySpec(entry);
       if (typeof spec === 'string') problems.push({ source: `${source} ${name}`, message: spec });
-      else servers.push({ name, source, spec });
+      else servers.push({ name, source, spec, clientFile: f.path });
     }
   }
   return { servers, problems };

@@ -1,4 +1,6 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import type { Command } from 'commander';
@@ -19,6 +21,7 @@ import {
 import type { Severity, ToolScanResult } from '../../scan/index.ts';
 import { EXIT } from '../output.ts';
 import type { GlobalOptions } from '../output.ts';
+import { approvalHash, describeForApproval, quoteForTerminal, ScanApprovals } from '../scan-approval.ts';
 import { clientServers, configServers } from '../scan-sources.ts';
 import type { FoundServer, SourceProblem } from '../scan-sources.ts';
 
@@ -34,6 +37,31 @@ const LIST_RESULT = z.looseObject({
 interface ScanFlags {
   sarif?: boolean;
   failOn: Severity;
+}
+
+interface ServerScanFlags extends ScanFlags {
+  clients: boolean;
+  timeout: string;
+  approveClientServers?: boolean;
+}
+
+/**
+ * How a server came to be started, or why not: `warden.yaml` (the operator's own configuration,
+ * trusted), `recorded` (approved before, entry unchanged), `approved` (approved in this run, on
+ * the terminal or with --approve-client-servers), `declined` (answered no), `skipped` (no terminal
+ * to ask on and no --approve-client-servers).
+ */
+type Approval = 'warden.yaml' | 'recorded' | 'approved' | 'declined' | 'skipped';
+
+/** One server's line in `warden --json scan`. */
+interface ServerReport {
+  server: string;
+  source: string;
+  approval: Approval;
+  approvalHash?: string;
+  status: 'scanned' | 'failed' | 'not-started';
+  tools?: number;
+  error?: string;
 }
 
 /** commander parser for --fail-on: a usage error (exit 2) names the accepted values. */
@@ -72,7 +100,12 @@ function human(sets: readonly Scanned[]): string {
   return lines.join('\n');
 }
 
-function output(opts: GlobalOptions, flags: ScanFlags, sets: readonly Scanned[]): void {
+function output(
+  opts: GlobalOptions,
+  flags: ScanFlags,
+  sets: readonly Scanned[],
+  servers?: readonly ServerReport[],
+): void {
   const min = flags.failOn;
   if (flags.sarif === true) {
     const runs = sets.flatMap(
@@ -90,7 +123,8 @@ function output(opts: GlobalOptions, flags: ScanFlags, sets: readonly Scanned[])
         findings: r.findings,
       })),
     );
-    process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
+    const doc = servers === undefined ? entries : { servers, tools: entries };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     process.stdout.write(human(sets) + '\n');
   }
@@ -179,16 +213,68 @@ async function listServerTools(
   }
 }
 
-async function scanServers(
-  opts: GlobalOptions,
-  flags: ScanFlags & { clients: boolean; timeout: string },
-): Promise<void> {
+/**
+ * Decides, before anything is started, which servers may run (LS-1, LS-4): those of warden.yaml
+ * always; a client configuration's server when its exact entry was approved before, or after its
+ * full argv is shown and approved now (y on a terminal, or --approve-client-servers).
+ */
+async function approveServers(
+  found: readonly FoundServer[],
+  approvals: ScanApprovals,
+  approveAll: boolean,
+): Promise<Map<FoundServer, { approval: Approval; hash?: string }>> {
+  const out = new Map<FoundServer, { approval: Approval; hash?: string }>();
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  let rl: ReturnType<typeof createInterface> | undefined;
+  try {
+    for (const s of found) {
+      if (s.clientFile === undefined) {
+        out.set(s, { approval: 'warden.yaml' });
+        continue;
+      }
+      const hash = approvalHash(s);
+      if (approvals.has(hash)) {
+        out.set(s, { approval: 'recorded', hash });
+        continue;
+      }
+      progress(describeForApproval(s, hash));
+      if (approveAll) {
+        approvals.record(hash, s, 'flag');
+        progress('  approved (--approve-client-servers)');
+        out.set(s, { approval: 'approved', hash });
+      } else if (interactive) {
+        rl ??= createInterface({ input: process.stdin, output: process.stderr });
+        const answer = await rl.question('  start it in a sandbox to list its tools? [y/N] ');
+        if (/^\s*y(es)?\s*$/i.test(answer)) {
+          approvals.record(hash, s, 'terminal');
+          out.set(s, { approval: 'approved', hash });
+        } else {
+          progress(`  declined: ${quoteForTerminal(s.name)} is not started`);
+          out.set(s, { approval: 'declined', hash });
+        }
+      } else {
+        progress(
+          `  skipped: ${quoteForTerminal(s.name)} is not approved and is not started (approve it on a terminal, or pass --approve-client-servers after reading the command above)`,
+        );
+        out.set(s, { approval: 'skipped', hash });
+      }
+    }
+  } finally {
+    rl?.close();
+  }
+  return out;
+}
+
+async function scanServers(opts: GlobalOptions, flags: ServerScanFlags): Promise<void> {
   const found: FoundServer[] = [];
   const problems: SourceProblem[] = [];
+  // The approvals live in the data directory: warden.yaml's data_dir, or --data-dir, or .warden
+  // next to where warden.yaml would be.
+  let dataDir = resolve(dirname(opts.config), opts.dataDir ?? '.warden');
   if (existsSync(opts.config)) {
-    const c = configServers(
-      loadConfig(opts.config, opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
-    );
+    const cfg = loadConfig(opts.config, opts.dataDir === undefined ? {} : { dataDir: opts.dataDir });
+    dataDir = cfg.dataDir;
+    const c = configServers(cfg);
     found.push(...c.servers);
     problems.push(...c.problems);
   }
@@ -206,10 +292,30 @@ async function scanServers(
       'no MCP servers found (looked at warden.yaml and the Claude Desktop, Claude Code, Cursor and VS Code configurations)',
     );
   }
+  const decided = await approveServers(
+    found,
+    new ScanApprovals(dataDir),
+    flags.approveClientServers === true,
+  );
   const launcher = new BwrapLauncher({ requireSelfTest: true });
   const listed: { s: FoundServer; tools: Record<string, unknown>[] }[] = [];
+  const reports: ServerReport[] = [];
   let failed = problems.length > 0 && found.length === 0;
   for (const [i, s] of found.entries()) {
+    const { approval, hash } = decided.get(s)!;
+    const report: ServerReport = {
+      server: s.name,
+      source: s.source,
+      approval,
+      ...(hash === undefined ? {} : { approvalHash: hash }),
+      status: 'not-started',
+    };
+    reports.push(report);
+    if (approval === 'declined' || approval === 'skipped') {
+      // Not scanned, so the scan is incomplete: exit 1.
+      failed = true;
+      continue;
+    }
     progress(
       `[${i + 1}/${found.length}] ${s.name} (${s.source}): starting${s.spec.kind === 'stdio' ? ' in a sandbox' : ''}…`,
     );
@@ -217,8 +323,12 @@ async function scanServers(
       const tools = await listServerTools(s, launcher, seconds * 1000);
       progress(`[${i + 1}/${found.length}] ${s.name}: ${tools.length} tools`);
       listed.push({ s, tools });
+      report.status = 'scanned';
+      report.tools = tools.length;
     } catch (e) {
       failed = true;
+      report.status = 'failed';
+      report.error = (e as Error).message;
       progress(`[${i + 1}/${found.length}] ${s.name}: could not list tools: ${(e as Error).message}`);
     }
   }
@@ -230,7 +340,12 @@ async function scanServers(
     source: s.source,
     results: scanTools(tools, { otherServerTools: names.filter((n) => !n.startsWith(`${s.name}.`)) }),
   }));
-  output(opts, flags, sets);
+  output(opts, flags, sets, reports);
+  const unapproved = reports.filter((r) => r.approval === 'declined' || r.approval === 'skipped').length;
+  if (unapproved > 0)
+    progress(
+      `${unapproved} server(s) from MCP client configurations were not approved and not scanned (exit 1)`,
+    );
   if (failed) process.exitCode = EXIT.FAIL;
 }
 
@@ -254,7 +369,20 @@ export function register(program: Command): void {
     )
     .option('--no-clients', 'only the servers of warden.yaml, not those of MCP client configurations')
     .option('--timeout <seconds>', 'how long a server may take to list its tools', '30')
-    .action(async (o: ScanFlags & { clients: boolean; timeout: string }, cmd: Command) => {
+    .option(
+      '--approve-client-servers',
+      'approve every server of an MCP client configuration not approved before (its exact command is printed first); without it they are asked about on a terminal, or skipped (exit 1) without one',
+    )
+    .addHelpText(
+      'after',
+      `
+Servers of MCP client configurations (not warden.yaml) are never started before approval: the
+exact command, every argument and the env variable names are printed, escaped, and you are asked
+(y/N) on a terminal. Without a terminal and without --approve-client-servers they are skipped and
+the exit code is 1. Approvals are recorded in <data dir>/scan-approvals.json by a hash of (file,
+server name, argv, env names); any change of the entry asks again.`,
+    )
+    .action(async (o: ServerScanFlags, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       await scanServers(opts, o);
     });

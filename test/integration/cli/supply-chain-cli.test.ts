@@ -153,14 +153,18 @@ describe('warden scan (configured servers, sandboxed)', () => {
 
   it('[LS-1][TP-1] finds servers in warden.yaml, Claude Code, VS Code and Cursor configs, runs them sandboxed and flags the poisoned one', (t) => {
     if (!bwrap) return t.skip('bubblewrap is not installed');
-    const r = warden(dir, ['--json', 'scan'], { home: join(dir, 'home') });
+    const r = warden(dir, ['--json', 'scan', '--approve-client-servers'], { home: join(dir, 'home') });
     assert.equal(r.code, 1, r.stderr);
-    const entries = JSON.parse(r.stdout) as {
-      server: string;
-      source: string;
-      name: string;
-      verdict: string;
-    }[];
+    const entries = (
+      JSON.parse(r.stdout) as {
+        tools: {
+          server: string;
+          source: string;
+          name: string;
+          verdict: string;
+        }[];
+      }
+    ).tools;
     const by = (s: string) => entries.filter((e) => e.server === s);
     assert.equal(by('memory').length, 9);
     assert.ok(by('memory').every((e) => e.verdict === 'clean'));
