@@ -46,6 +46,10 @@ export interface CallContext {
   auditArgs?: unknown;
   /** Pin (sha256:…) of the called tool's definition, once verified against the store. */
   toolHash?: string;
+  /** Secret findings the redaction step removed from (or withheld with) the result. */
+  secretFindings?: number;
+  /** Size of the serialised result (set once by runPipeline, shared by audit and monitor). */
+  resultBytes?: number;
   decision?: Decision;
   /** The task grant's verdict (absent for a principal without a grant). */
   grant?: GrantDecision;
@@ -107,6 +111,7 @@ export async function runPipeline(ctx: CallContext): Promise<{ result: unknown }
   // Serialised once: its size goes into the audit record, its text into the reply.
   const text = failure === undefined ? JSON.stringify(ctx.result ?? {}) : undefined;
   // The "completed" record is not awaited by the client: the decision record is what must be durable first.
+  if (text !== undefined) ctx.resultBytes = text.length;
   auditCompleted(ctx, failure, text?.length);
   monitorDone(ctx, failure);
   return text === undefined ? { error: failure! } : { result: new RawJson(text) };

@@ -186,7 +186,13 @@ function callEvent(ctx: CallContext): MonitorEvent {
 
 function postEvent(ctx: CallContext, call: MonitorCall, failure: RpcErrorReply | undefined): MonitorEvent {
   const services = ctx.session.services;
-  const resultBytes = ctx.result === undefined ? undefined : JSON.stringify(ctx.result).length;
+  const resultBytes = ctx.resultBytes;
+  const findings = {
+    ...(ctx.secretFindings === undefined ? {} : { secrets: ctx.secretFindings }),
+    ...(call.injection === undefined
+      ? {}
+      : { injection: call.injection, injectionRules: call.injectionRules ?? [] }),
+  };
   return {
     ...call.event,
     time: services.clock.now(),
@@ -195,9 +201,7 @@ function postEvent(ctx: CallContext, call: MonitorCall, failure: RpcErrorReply |
     outcome: ctx.outcome ?? (failure === undefined ? 'ok' : 'error'),
     durationMs: Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000,
     ...(resultBytes === undefined ? {} : { resultBytes }),
-    ...(call.injection === undefined
-      ? {}
-      : { findings: { injection: call.injection, injectionRules: call.injectionRules ?? [] } }),
+    ...(Object.keys(findings).length === 0 ? {} : { findings }),
     ...(call.trust === undefined ? {} : { trust: call.trust }),
   };
 }

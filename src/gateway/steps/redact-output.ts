@@ -25,6 +25,7 @@ export async function redactOutput(ctx: CallContext): Promise<StepResult> {
     });
   }
   if (r.findings.length === 0) return CONTINUE;
+  ctx.secretFindings = r.findings.length; // for the monitor's output-anomaly detector
   const server = services.config.servers.find((s) => s.name === ctx.target!.server);
   const block = server?.onSecret === 'block';
   const rules = rulesOf(r.findings);

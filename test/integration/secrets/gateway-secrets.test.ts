@@ -87,6 +87,20 @@ describe('secrets on the gateway path (SB-1, SB-2, SB-5, SB-6, EX-2)', () => {
     assert.deepEqual(twin, untouched('leaky/echo', 'an ordinary sentence'));
   });
 
+  it('SB-1 (issue 7): a secret found in a result raises an output-anomaly alert that names the tool, never the value', async () => {
+    await call('leaky.leak', { name: 'LEAK_TOKEN' });
+    let alerts: { data?: Record<string, unknown> }[] = [];
+    for (let i = 0; i < 100 && alerts.length === 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 20));
+      alerts = (await t.gw.services.audit.tail(500)).filter(
+        (r) => r.kind === 'monitor.alert' && r.data?.detector === 'output-anomaly',
+      );
+    }
+    assert.equal(alerts.length, 1, 'one alert (deduplicated per session and tool)');
+    assert.match(String(alerts[0]!.data?.message), /leaky\/leak .*secret finding/);
+    assert.equal(countOccurrences([JSON.stringify(alerts)], SECRETS).total, 0);
+  });
+
   it('SB-2: every supported encoding of the secret is redacted from results', async () => {
     for (const encoding of ENCODINGS) {
       const r = await call('leaky.leak', { name: 'LEAK_TOKEN', encoding });
