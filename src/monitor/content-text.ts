@@ -1,7 +1,7 @@
 /**
- * The text of an MCP tool result (or resource contents) that a model will read, for the
- * injection detector: text blocks, embedded text resources, structured content, and the text of
- * `resources/read` contents, joined with newlines and capped.
+ * The text of an MCP result that a model will read, for the injection detector: text blocks,
+ * embedded text resources, structured content, the text of `resources/read` contents and the
+ * description and messages of `prompts/get`, joined with newlines and capped.
  */
 export function resultText(result: unknown, maxChars = 1_000_000): string {
   const parts: string[] = [];
@@ -13,8 +13,20 @@ export function resultText(result: unknown, maxChars = 1_000_000): string {
     size += piece.length + 1;
   };
   if (result === null || typeof result !== 'object') return '';
-  const r = result as { content?: unknown; contents?: unknown; structuredContent?: unknown };
-  for (const block of [...asArray(r.content), ...asArray(r.contents)]) {
+  const r = result as {
+    content?: unknown;
+    contents?: unknown;
+    structuredContent?: unknown;
+    description?: unknown;
+    messages?: unknown;
+  };
+  // prompts/get: each message carries one content block (some servers send an array)
+  const promptBlocks: unknown[] = asArray(r.messages).flatMap((m): unknown[] => {
+    const c: unknown = m !== null && typeof m === 'object' ? (m as { content?: unknown }).content : undefined;
+    return asArray(c).length > 0 ? asArray(c) : [c];
+  });
+  if (promptBlocks.length > 0 && typeof r.description === 'string') add(r.description);
+  for (const block of [...asArray(r.content), ...asArray(r.contents), ...promptBlocks]) {
     if (block === null || typeof block !== 'object') continue;
     const b = block as { type?: unknown; text?: unknown; resource?: unknown };
     if (typeof b.text === 'string') add(b.text);
