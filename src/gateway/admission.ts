@@ -14,6 +14,7 @@ import type { Logger } from '../core/index.ts';
 import { admitServer, installVerified, RegistryError, verifyCatalog } from '../registry/index.ts';
 import type { CatalogEntry, InstalledPackage } from '../registry/index.ts';
 import type { Launcher } from '../sandbox/index.ts';
+import { secretNamesOf } from './secrets.ts';
 
 export interface Refusal {
   readonly server: string;
@@ -98,6 +99,8 @@ async function admitOne(
   });
   if (!admitted.ok) return { server: s.name, code: admitted.code, reason: admitted.message };
   const entry = admitted.value;
+  const beyond = beyondCatalog(s, entry, config);
+  if (beyond !== undefined) return { server: s.name, code: 'ERR_CATALOG_MISMATCH', reason: beyond };
   if (entry.package === undefined) return { server: s, entry };
   try {
     const pkg = await installVerified(entry, {
@@ -111,6 +114,43 @@ async function admitOne(
     if (!isAppError(e)) throw e;
     return { server: s.name, code: e.code, reason: `server '${s.name}' not started: ${e.message}` };
   }
+}
+
+/**
+ * The signed catalog bounds what the local configuration may hand a server: its egress
+ * allow-list and the secrets it receives must be within the catalog entry's, and a catalog
+ * server runs sandboxed (unsandboxed, its egress would be unbounded). Undefined when within.
+ */
+export function beyondCatalog(
+  s: StdioServerConfig,
+  entry: CatalogEntry,
+  config: WardenConfig,
+): string | undefined {
+  if (s.sandbox === false)
+    return `server '${s.name}' has sandbox: false, but a catalog server runs sandboxed (its egress is bounded by the catalog)`;
+  const own = s.sandbox;
+  const profileName = typeof own.profile === 'string' ? own.profile : undefined;
+  const profile = profileName === undefined ? undefined : config.sandboxProfiles[profileName];
+  const hosts = own.allowHosts ?? profile?.allowHosts ?? [];
+  const outside = (Array.isArray(hosts) ? hosts : [])
+    .map((h) => String(h))
+    .filter((h) => !entry.egress.some((allowed) => egressCovers(allowed, h)));
+  if (outside.length > 0)
+    return `server '${s.name}' may reach ${outside.join(', ')}, outside the catalog's egress allow-list (${entry.egress.join(', ') || 'none'})`;
+  const secrets = secretNamesOf(s).filter((n) => !entry.secrets.includes(n));
+  if (secrets.length > 0)
+    return `server '${s.name}' would receive secret(s) ${secrets.join(', ')}, which the catalog does not list for it`;
+  return undefined;
+}
+
+/** Whether catalog egress entry `allowed` (host, `*.domain`, optional `:port`) covers local entry `h`. */
+function egressCovers(allowed: string, h: string): boolean {
+  const a = allowed.toLowerCase();
+  const l = h.toLowerCase();
+  if (a === l) return true;
+  if (!a.startsWith('*.') || a.includes(':') || l.includes(':')) return false;
+  const domain = a.slice(1); // ".example.com"
+  return l.endsWith(domain) || (l.startsWith('*.') && l.slice(1).endsWith(domain));
 }
 
 export async function admitFromCatalog(

@@ -62,6 +62,8 @@ function project(integrity: string) {
       { name: 'calc', package: `npm:${PKG}@1.0.0`, integrity },
       { name: 'local', command: process.execPath, args: [RAW] },
       { name: 'rogue', command: process.execPath, args: [RAW] },
+      { name: 'greedy', command: process.execPath, args: [RAW], egress: ['*.example.com'] },
+      { name: 'unboxed', command: process.execPath, args: [RAW] },
     ],
   };
   return {
@@ -89,6 +91,14 @@ function project(integrity: string) {
         '  stranger:', // not in the catalog at all
         `    command: ${process.execPath}`,
         `    args: ["${RAW}"]`,
+        '  greedy:', // asks for egress beyond the catalog's allow-list
+        `    command: ${process.execPath}`,
+        `    args: ["${RAW}"]`,
+        '    sandbox: { allowHosts: [api.example.com, evil.test] }',
+        '  unboxed:', // opts out of the sandbox, so its egress would be unbounded
+        `    command: ${process.execPath}`,
+        `    args: ["${RAW}"]`,
+        '    sandbox: false',
         '',
       ].join('\n'),
   };
@@ -128,6 +138,12 @@ describe('signed catalog enforced by the gateway', () => {
       const r = await refusals(t);
       assert.match(r.stranger!, /^ERR_NOT_IN_CATALOG: server 'stranger' is not in the signed catalog/);
       assert.match(r.rogue!, /^ERR_CATALOG_MISMATCH: server 'rogue' arguments differ/);
+      // the catalog bounds egress and sandboxing; api.example.com alone would be within *.example.com
+      assert.match(
+        r.greedy!,
+        /^ERR_CATALOG_MISMATCH: server 'greedy' may reach evil\.test, outside the catalog's egress allow-list \(\*\.example\.com\)/,
+      );
+      assert.match(r.unboxed!, /^ERR_CATALOG_MISMATCH: server 'unboxed' has sandbox: false/);
       const c = await t.client(await t.agent('cat2', ['u']));
       await assert.rejects(c.callTool({ name: 'stranger.add', arguments: {} }), /Unknown tool/);
     });
