@@ -112,7 +112,7 @@ export async function runPipeline(ctx: CallContext): Promise<{ result: unknown }
   const text = failure === undefined ? JSON.stringify(ctx.result ?? {}) : undefined;
   // The "completed" record is not awaited by the client: the decision record is what must be durable first.
   if (text !== undefined) ctx.resultBytes = text.length;
-  auditCompleted(ctx, failure, text?.length);
+  auditCompleted(ctx, failure);
   monitorDone(ctx, failure);
   return text === undefined ? { error: failure! } : { result: new RawJson(text) };
 }

@@ -60,11 +60,7 @@ export async function auditDecided(ctx: CallContext): Promise<StepResult> {
 }
 
 /** Records how the request ended; not awaited by the client (the decision record already is durable). */
-export function auditCompleted(
-  ctx: CallContext,
-  failure: RpcErrorReply | undefined,
-  resultBytes: number | undefined,
-): void {
+export function auditCompleted(ctx: CallContext, failure: RpcErrorReply | undefined): void {
   const { session } = ctx;
   const { services } = session;
   if (ctx.decidedSeq === undefined && failure !== undefined && ctx.outcome === undefined) {
@@ -97,7 +93,7 @@ export function auditCompleted(
       outcome,
       ...(ctx.errorCode === undefined ? {} : { errorCode: ctx.errorCode }),
       durationMs,
-      ...(resultBytes === undefined ? {} : { resultBytes }),
+      ...(ctx.resultBytes === undefined ? {} : { resultBytes: ctx.resultBytes }),
       data: {
         ...(ctx.decidedSeq === undefined ? {} : { decidedSeq: ctx.decidedSeq }),
         ...(failure === undefined ? {} : { rpcCode: failure.code }),

@@ -186,7 +186,6 @@ function callEvent(ctx: CallContext): MonitorEvent {
 
 function postEvent(ctx: CallContext, call: MonitorCall, failure: RpcErrorReply | undefined): MonitorEvent {
   const services = ctx.session.services;
-  const resultBytes = ctx.resultBytes;
   const findings = {
     ...(ctx.secretFindings === undefined ? {} : { secrets: ctx.secretFindings }),
     ...(call.injection === undefined
@@ -200,7 +199,7 @@ function postEvent(ctx: CallContext, call: MonitorCall, failure: RpcErrorReply |
     decision: ctx.decision?.effect ?? 'deny',
     outcome: ctx.outcome ?? (failure === undefined ? 'ok' : 'error'),
     durationMs: Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000,
-    ...(resultBytes === undefined ? {} : { resultBytes }),
+    ...(ctx.resultBytes === undefined ? {} : { resultBytes: ctx.resultBytes }),
     ...(Object.keys(findings).length === 0 ? {} : { findings }),
     ...(call.trust === undefined ? {} : { trust: call.trust }),
   };
