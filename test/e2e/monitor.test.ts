@@ -20,7 +20,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { startGateway } from '../../src/gateway/index.ts';
 import type { RunningGateway } from '../../src/gateway/index.ts';
 import { Monitor, parseMonitorConfig } from '../../src/monitor/index.ts';
-import type { AuditRecord } from '../../src/audit/index.ts';
+import { auditUntil } from '../helpers/gateway.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PROBE = join(ROOT, 'test', 'fixtures', 'servers', 'probe-server.mjs');
@@ -44,15 +44,6 @@ async function connect(gw: RunningGateway, key: string): Promise<Client> {
     }),
   );
   return c;
-}
-
-async function auditUntil(gw: RunningGateway, pred: (r: AuditRecord) => boolean): Promise<AuditRecord[]> {
-  for (let i = 0; i < 400; i++) {
-    const all = await gw.services.audit.tail(1000);
-    if (all.some(pred)) return all;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('audit record not found');
 }
 
 const start = (dir: string) => startGateway(loadConfig(join(dir, 'warden.yaml')), { watchPolicies: false });

@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { newId } from '../../src/core/index.ts';
 import { startGateway } from '../../src/gateway/index.ts';
 import type { RunningGateway, StartOptions } from '../../src/gateway/index.ts';
+import type { AuditRecord } from '../../src/audit/index.ts';
 import { PlainLauncher } from '../../src/sandbox/index.ts';
 
 export interface TestGateway {
@@ -109,4 +110,22 @@ export async function startTestGateway(opts: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until the audit log's last 1,000 records hold at least `count` matching `pred` (the
+ * "completed" records, alerts and the like are written off the reply's path), and returns them
+ * all. Throws after about ten seconds.
+ */
+export async function auditUntil(
+  gw: RunningGateway,
+  pred: (r: AuditRecord) => boolean,
+  count = 1,
+): Promise<AuditRecord[]> {
+  for (let i = 0; i < 400; i++) {
+    const all = await gw.services.audit.tail(1000);
+    if (all.filter(pred).length >= count) return all;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('audit record not found');
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { ManualClock } from '../../../src/core/index.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import { RateLimiter } from '../../../src/gateway/steps/rate-limit.ts';
-import { startTestGateway } from '../../helpers/gateway.ts';
+import { auditUntil, startTestGateway } from '../../helpers/gateway.ts';
+import type { AuditRecord } from '../../../src/audit/index.ts';
 import type { TestGateway } from '../../helpers/gateway.ts';
 import { post, rawSession } from '../../helpers/raw-mcp.ts';
 
@@ -54,14 +55,9 @@ describe('per-agent rate limit (gateway.rate_limit)', () => {
       assert.equal(r.error.data.retryAfterMs, 500);
     }
     assert.equal(effects() - before, 3, 'refused calls never reach the upstream');
-    // "completed"/"rejected" records are written after the reply: wait for them.
-    let rejected: Awaited<ReturnType<typeof t.gw.services.audit.tail>> = [];
-    for (let i = 0; i < 100 && rejected.length < 3; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 20));
-      rejected = (await t.gw.services.audit.tail(20)).filter(
-        (r) => r.kind === 'mcp.rejected' && r.errorCode === 'ERR_RATE_LIMITED',
-      );
-    }
+    const isRefusal = (r: AuditRecord): boolean =>
+      r.kind === 'mcp.rejected' && r.errorCode === 'ERR_RATE_LIMITED';
+    const rejected = (await auditUntil(t.gw, isRefusal, 3)).filter(isRefusal);
     assert.equal(rejected.length, 3);
     assert.ok(rejected.every((r) => r.principal === 'alice' && r.outcome === 'denied'));
   });

@@ -9,10 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startTestGateway } from '../../helpers/gateway.ts';
+import { auditUntil, startTestGateway } from '../../helpers/gateway.ts';
 import type { TestGateway } from '../../helpers/gateway.ts';
 import { traceIdFor, sessionSpanId } from '../../../src/gateway/monitoring.ts';
-import type { AuditRecord } from '../../../src/audit/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const PROBE = join(ROOT, 'test', 'fixtures', 'servers', 'probe-server.mjs');
@@ -44,16 +43,6 @@ function gateway(monitor: string): Promise<TestGateway> {
 
 const sessionOf = (c: Client): string => (c.transport as StreamableHTTPClientTransport).sessionId!;
 const trustOf = (r: unknown) => (r as { _meta?: Record<string, unknown> })._meta?.['warden/trust'];
-
-/** Waits until the audit log holds a record matching `pred` (records are written off the reply path). */
-async function auditUntil(t: TestGateway, pred: (r: AuditRecord) => boolean): Promise<AuditRecord[]> {
-  for (let i = 0; i < 200; i++) {
-    const all = await t.gw.services.audit.tail(500);
-    if (all.some(pred)) return all;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('audit record not found');
-}
 
 describe('monitoring on the gateway pipeline', () => {
   it('labels results with origin and trust: untrusted by default, suspicious when injected, trusted when listed', async () => {
@@ -95,7 +84,7 @@ describe('monitoring on the gateway pipeline', () => {
       const c = await t.client(await t.agent('alice', ['dev']));
       await c.callTool({ name: 'probe.echo', arguments: { text: 'one' } });
       await c.callTool({ name: 'probe.add', arguments: { a: 1, b: 2 } });
-      const records = await auditUntil(t, (r) => r.kind === 'mcp.completed' && r.tool === 'add');
+      const records = await auditUntil(t.gw, (r) => r.kind === 'mcp.completed' && r.tool === 'add');
       const calls = records.filter((r) => r.kind === 'mcp.request' || r.kind === 'mcp.completed');
       assert.equal(calls.length, 4);
       const trace = traceIdFor('session', sessionOf(c));
@@ -118,7 +107,7 @@ describe('monitoring on the gateway pipeline', () => {
       const c = await t.client(await t.agent('alice', ['dev']));
       const r = await c.callTool({ name: 'probe.echo', arguments: { text: 'first' } });
       assert.equal(r.isError, undefined);
-      const records = await auditUntil(t, (x) => x.kind === 'monitor.alert');
+      const records = await auditUntil(t.gw, (x) => x.kind === 'monitor.alert');
       const decided = records.find((x) => x.kind === 'mcp.request' && x.tool === 'echo')!;
       const alert = records.find((x) => x.kind === 'monitor.alert')!;
       assert.equal(decided.decision, 'allow');
@@ -148,7 +137,7 @@ describe('monitoring on the gateway pipeline', () => {
       assert.equal(r.data?.code, 'ERR_MONITOR_BLOCKED');
       assert.deepEqual(r.data?.policyIds, ['monitor:first-tool']);
       assert.equal(existsSync(join(t.dir, 'effects.log')), false);
-      const records = await auditUntil(t, (x) => x.kind === 'monitor.alert');
+      const records = await auditUntil(t.gw, (x) => x.kind === 'monitor.alert');
       const decided = records.find((x) => x.kind === 'mcp.request')!;
       assert.equal(decided.decision, 'deny');
       assert.deepEqual(decided.policyIds, ['monitor:first-tool']);

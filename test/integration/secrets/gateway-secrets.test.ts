@@ -6,7 +6,8 @@ import { McpError, LoggingMessageNotificationSchema } from '@modelcontextprotoco
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { MemoryLogger } from '../../../src/core/index.ts';
 import { countOccurrences } from '../../../src/secrets/index.ts';
-import { startTestGateway } from '../../helpers/gateway.ts';
+import { auditUntil, startTestGateway } from '../../helpers/gateway.ts';
+import type { AuditRecord } from '../../../src/audit/index.ts';
 import type { TestGateway } from '../../helpers/gateway.ts';
 
 const LEAKY = join(import.meta.dirname, '..', '..', 'fixtures', 'servers', 'leaky-server.mjs');
@@ -89,13 +90,9 @@ describe('secrets on the gateway path (SB-1, SB-2, SB-5, SB-6, EX-2)', () => {
 
   it('SB-1 (issue 7): a secret found in a result raises an output-anomaly alert that names the tool, never the value', async () => {
     await call('leaky.leak', { name: 'LEAK_TOKEN' });
-    let alerts: { data?: Record<string, unknown> }[] = [];
-    for (let i = 0; i < 100 && alerts.length === 0; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 20));
-      alerts = (await t.gw.services.audit.tail(500)).filter(
-        (r) => r.kind === 'monitor.alert' && r.data?.detector === 'output-anomaly',
-      );
-    }
+    const isAlert = (r: AuditRecord): boolean =>
+      r.kind === 'monitor.alert' && r.data?.detector === 'output-anomaly';
+    const alerts = (await auditUntil(t.gw, isAlert)).filter(isAlert);
     assert.equal(alerts.length, 1, 'one alert (deduplicated per session and tool)');
     assert.match(String(alerts[0]!.data?.message), /leaky\/leak .*secret finding/);
     assert.equal(countOccurrences([JSON.stringify(alerts)], SECRETS).total, 0);
