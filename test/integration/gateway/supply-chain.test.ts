@@ -123,7 +123,7 @@ describe('gateway supply-chain enforcement', () => {
       const db = openSqlite(join(t.gw.services.config.dataDir, 'warden.db'));
       try {
         const other = await PinStore.open(db); // as `warden pins reject` would, in its own process
-        const hash = (await other.list('supply'))[0]!.seenHash!;
+        const hash = (await other.list('supply'))[0]!.seenHash;
         await other.reject('supply', 'add', 'test');
         await new Promise((r) => setTimeout(r, OK_REUSE_MS + 50));
         const r = await refusal(add(c));
