@@ -4,7 +4,8 @@
  * `npm ci --ignore-scripts` installs it. npm checks every tarball's digest against the lock's
  * integrity (EINTEGRITY otherwise) and refuses a lock that does not match the root; afterwards
  * the installed tree is compared with the lock (names and versions; nothing extra, nothing
- * missing). A finished install is marked with the lock's hash; every start re-checks the tree.
+ * missing). The install directory is named after the lock's hash and marked once complete;
+ * every start re-checks the tree.
  *
  * Under a sandboxing launcher npm runs in a sandbox whose only writable place is the project
  * (bound as its workspace) and whose only reachable host is the registry.
@@ -91,7 +92,8 @@ export async function installLocked(
       { name, version },
     );
   const hash = lockHash(lock);
-  const dir = join(opts.dir, `${name.replace('/', '+')}@${version}.locked`);
+  // One directory per lock: two entries (or two catalog versions) never share a tree.
+  const dir = join(opts.dir, `${name.replace('/', '+')}@${version}+${hash.slice(7, 23)}`);
   const marker = join(dir, MARKER);
   if (!existsSync(marker) || readFileSync(marker, 'utf8') !== hash) {
     rmSync(dir, { recursive: true, force: true });
