@@ -46,14 +46,20 @@ function integrityFailure(tail: string, lock: PackageLock): string | undefined {
   return key ?? 'a locked package';
 }
 
+/**
+ * Runs `npm ci` in the project. Unsandboxed, npm's cache is shared by the installs under the
+ * packages directory (content-addressed, read back by integrity); sandboxed, the only writable
+ * place is the project, so the cache lives there for one install and is removed after it.
+ */
 async function npmCi(dir: string, registry: string, runner: NpmRunner, label: string) {
   const boxed = runner.launcher.kind !== 'plain';
   const inside = boxed ? '/workspace' : dir;
+  const cache = boxed ? join(inside, '.npm-cache') : join(dir, '..', '.npm-cache');
   const url = new URL(registry);
   const port = url.port === '' ? [] : [Number(url.port)];
   const proc = await runner.launcher.launch({
     command: runner.npm,
-    args: ['ci', '--omit=dev', '--no-bin-links', ...npmFlags(registry, join(inside, '.npm-cache'))],
+    args: ['ci', '--omit=dev', '--no-bin-links', ...npmFlags(registry, cache)],
     env: { PATH: runner.path, HOME: inside },
     cwd: inside,
     label,
@@ -101,6 +107,7 @@ export async function installLocked(
     writeFileSync(join(dir, 'package.json'), JSON.stringify(rootManifest(entry.package), null, 2) + '\n');
     writeFileSync(join(dir, 'package-lock.json'), lockfileText(entry.package, lock));
     const r = await npmCi(dir, opts.registry, opts.runner, `install:${entry.name}`);
+    rmSync(join(dir, '.npm-cache'), { recursive: true, force: true });
     if (r.code !== 0) {
       rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
       const bad = integrityFailure(r.tail, lock);

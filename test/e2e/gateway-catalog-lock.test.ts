@@ -64,7 +64,8 @@ before(async () => {
 function swappedLock(): PackageLock {
   const copy = structuredClone(lock) as { packages: Record<string, { integrity?: string }> };
   assert.ok(copy.packages[SWAPPED], `${SWAPPED} is a dependency of ${PKG}`);
-  copy.packages[SWAPPED].integrity = `sha512-${createHash('sha512').update('a different zod').digest('base64')}`;
+  copy.packages[SWAPPED].integrity =
+    `sha512-${createHash('sha512').update('a different zod').digest('base64')}`;
   return copy as PackageLock;
 }
 
@@ -183,6 +184,12 @@ describe('catalog dependency locks enforced by the gateway', () => {
     const dir = lockedDir();
     await t.gw.close();
     closed = true;
+    // The same data directory, now with only the locked server (no second npm ci for the others).
+    const p = project();
+    const only: CatalogInput = { version: 1, servers: [p.catalog.servers[0]!] };
+    writeFileSync(join(t.dir, 'catalog.pub'), p.keys.publicKeyPem);
+    writeFileSync(join(t.dir, 'catalog.signed.json'), signCatalog(only, p.keys.privateKeyPem));
+    writeFileSync(join(t.dir, 'warden.yaml'), p.yaml().split('  swapped:')[0]!);
     const extra = join(dir, 'node_modules', 'left-pad');
     mkdirSync(extra);
     writeFileSync(join(extra, 'package.json'), JSON.stringify({ name: 'left-pad', version: '1.3.0' }));

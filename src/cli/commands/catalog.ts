@@ -188,7 +188,7 @@ export function register(program: Command): void {
       requireLocks(c);
       print(opts, c, () =>
         [
-          `ok: ${file} is signed by the trusted key (${c.servers.length} servers; every package's lock is covered by the signature)`,
+          `ok: ${file} is signed by the trusted key (${c.servers.length} servers); every package's lock is covered by the signature`,
           table([
             ['SERVER', 'SOURCE', 'TOOLS', 'LOCKED'],
             ...c.servers.map((s) => [
