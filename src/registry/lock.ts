@@ -202,6 +202,11 @@ export function lastError(tail: string): string {
   return err.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
 }
 
+/** Untrusted text from an installed package.json, bounded and printable for errors and audit. */
+function printable(v: unknown, max: number): string {
+  return String(v).slice(0, max).replace(/[^\x20-\x7e]/g, '?');
+}
+
 function packageNameOf(key: string): string {
   const i = key.lastIndexOf('node_modules/');
   return key.slice(i + 'node_modules/'.length);
@@ -217,14 +222,15 @@ export function verifyInstalledTree(projectDir: string, lock: PackageLock): stri
   const problems: string[] = [];
   const seen = new Set<string>();
   const visit = (key: string, path: string): void => {
-    const st = lstatSync(path);
-    if (!st.isDirectory()) {
-      problems.push(`${key}: is not a package directory${st.isSymbolicLink() ? ' (a link)' : ''}`);
-      return;
-    }
     const entry = Object.hasOwn(lock.packages, key) ? lock.packages[key] : undefined;
     if (entry === undefined) {
       problems.push(`${key}: installed but not in the signed lock`);
+      return;
+    }
+    seen.add(key); // reported once below if it is not what the lock says
+    const st = lstatSync(path);
+    if (!st.isDirectory()) {
+      problems.push(`${key}: is not a package directory${st.isSymbolicLink() ? ' (a link)' : ''}`);
       return;
     }
     let pkg: { name?: unknown; version?: unknown };
@@ -237,11 +243,10 @@ export function verifyInstalledTree(projectDir: string, lock: PackageLock): stri
     const name = entry.name ?? packageNameOf(key);
     if (pkg.name !== name || pkg.version !== entry.version) {
       problems.push(
-        `${key}: installed ${String(pkg.name).slice(0, 100)}@${String(pkg.version).slice(0, 50)}, the lock says ${name}@${entry.version}`,
+        `${key}: installed ${printable(pkg.name, 100)}@${printable(pkg.version, 50)}, the lock says ${name}@${entry.version}`,
       );
       return;
     }
-    seen.add(key);
     walk(join(path, 'node_modules'), `${key}/node_modules`);
   };
   const walk = (dir: string, prefix: string): void => {

@@ -116,8 +116,8 @@ async function refusals(gw: RunningGateway): Promise<Record<string, string>> {
 describe('catalog dependency locks enforced by the gateway', () => {
   let t: TestGateway;
   let closed = false;
-  before(async (c) => {
-    if (offline !== undefined) return c.skip(offline);
+  before(async () => {
+    if (offline !== undefined) return; // each test skips itself, saying why
     const p = project();
     t = await startTestGateway({ policies: { 'p.cedar': POLICY }, files: p.files, yaml: p.yaml });
   });
