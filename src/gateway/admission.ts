@@ -16,6 +16,7 @@ import {
   admitServer,
   installLocked,
   installVerified,
+  npmNetworkEnv,
   RegistryError,
   verifyCatalog,
 } from '../registry/index.ts';
@@ -53,7 +54,8 @@ function npmRunner(launcher: Launcher): NpmRunner {
   const npm = resolveCommand('npm', { PATH: path });
   if (typeof npm === 'string')
     throw new RegistryError('ERR_PACKAGE_INSTALL', `dependencies are installed with npm ci: ${npm}`);
-  return { launcher, npm: npm.command, path };
+  // Sandboxed, npm reaches the registry through the sandbox's own egress proxy.
+  return { launcher, npm: npm.command, path, env: launcher.kind === 'plain' ? npmNetworkEnv(readEnv) : {} };
 }
 
 async function admitOne(

@@ -37,7 +37,14 @@ export type { InstallOptions, InstalledPackage } from './install.ts';
 export { extractTgz } from './tar.ts';
 export { lockSchema, lockEntrySchema, LOCK_KEY } from './lock-schema.ts';
 export type { PackageLock, LockEntry } from './lock-schema.ts';
-export { resolveLock, lockFromNpm, lockfileText, rootManifest, verifyInstalledTree } from './lock.ts';
+export {
+  npmNetworkEnv,
+  resolveLock,
+  lockFromNpm,
+  lockfileText,
+  rootManifest,
+  verifyInstalledTree,
+} from './lock.ts';
 export type { NpmRunner } from './lock.ts';
 export { installLocked, lockHash } from './lock-install.ts';
 export type { LockedInstall } from './lock-install.ts';

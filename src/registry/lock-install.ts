@@ -60,7 +60,7 @@ async function npmCi(dir: string, registry: string, runner: NpmRunner, label: st
   const proc = await runner.launcher.launch({
     command: runner.npm,
     args: ['ci', '--omit=dev', '--no-bin-links', ...npmFlags(registry, cache)],
-    env: { PATH: runner.path, HOME: inside },
+    env: { ...runner.env, PATH: runner.path, HOME: inside },
     cwd: inside,
     label,
     sandbox: {

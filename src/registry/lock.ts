@@ -27,6 +27,32 @@ export interface NpmRunner {
   readonly launcher: Launcher;
   readonly npm: string;
   readonly path: string;
+  /**
+   * Extra environment for npm on the host (proxy and CA variables of a machine behind a proxy).
+   * A sandboxing launcher replaces the proxy variables with its own egress proxy.
+   */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+}
+
+/** Variables npm needs to reach a registry through a proxy or a TLS-inspecting CA. */
+const NPM_NETWORK_ENV: readonly string[] = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+];
+
+/** Picks the proxy and CA variables npm needs from an environment reader (config's readEnv). */
+export function npmNetworkEnv(read: (name: string) => string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of NPM_NETWORK_ENV) {
+    const v = read(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
 }
 
 /** The root project's package.json for a package spec: `{ dependencies: { name: version } }`. */
@@ -127,7 +153,7 @@ async function runNpm(
     command: runner.npm,
     args,
     // HOME is the project: no operator ~/.npmrc changes what is resolved or where it comes from.
-    env: { PATH: runner.path, HOME: cwd },
+    env: { ...runner.env, PATH: runner.path, HOME: cwd },
     cwd,
     label,
   });
@@ -204,7 +230,9 @@ export function lastError(tail: string): string {
 
 /** Untrusted text from an installed package.json, bounded and printable for errors and audit. */
 function printable(v: unknown, max: number): string {
-  return String(v).slice(0, max).replace(/[^\x20-\x7e]/g, '?');
+  return String(v)
+    .slice(0, max)
+    .replace(/[^\x20-\x7e]/g, '?');
 }
 
 function packageNameOf(key: string): string {

@@ -10,7 +10,13 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { AppError } from '../../core/index.ts';
 import { readEnv, resolveCommand } from '../../config/index.ts';
-import { parseCatalogSource, RegistryError, resolveLock, upsertCatalogEntry } from '../../registry/index.ts';
+import {
+  npmNetworkEnv,
+  parseCatalogSource,
+  RegistryError,
+  resolveLock,
+  upsertCatalogEntry,
+} from '../../registry/index.ts';
 import type { Catalog, CatalogEntry, NpmRunner } from '../../registry/index.ts';
 import { PlainLauncher } from '../../sandbox/index.ts';
 import { print } from '../output.ts';
@@ -24,7 +30,7 @@ function runner(): NpmRunner {
   const npm = resolveCommand('npm', { PATH: path });
   if (typeof npm === 'string')
     throw new RegistryError('ERR_LOCK_RESOLVE', `dependencies are resolved with npm: ${npm}`);
-  return { launcher: new PlainLauncher(), npm: npm.command, path };
+  return { launcher: new PlainLauncher(), npm: npm.command, path, env: npmNetworkEnv(readEnv) };
 }
 
 /** The entry with its dependency tree resolved and locked (a package entry; others unchanged). */
