@@ -11,7 +11,17 @@
  * (bound as its workspace) and whose only reachable host is the registry.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { canonicalJson } from '../core/index.ts';
 import type { CatalogEntry } from './catalog-schema.ts';
@@ -54,6 +64,10 @@ function integrityFailure(tail: string, lock: PackageLock): string | undefined {
 async function npmCi(dir: string, registry: string, runner: NpmRunner, label: string) {
   const boxed = runner.launcher.kind !== 'plain';
   const inside = boxed ? '/workspace' : dir;
+  // As root, the sandbox writes the project as the unprivileged sandbox uid; ownership returns
+  // to root once npm is done, so no sandbox can change the verified tree afterwards.
+  const owner = boxed && process.getuid?.() === 0 ? SANDBOX_UID : undefined;
+  if (owner !== undefined) chownSync(dir, owner, owner);
   const cache = boxed ? join(inside, '.npm-cache') : join(dir, '..', '.npm-cache');
   const url = new URL(registry);
   const port = url.port === '' ? [] : [Number(url.port)];
@@ -66,6 +80,7 @@ async function npmCi(dir: string, registry: string, runner: NpmRunner, label: st
     sandbox: {
       workspace: { mode: 'bind', path: dir },
       egress: { allowHosts: [url.hostname], allowPorts: port },
+      ...(owner === undefined ? {} : { uid: owner, gid: owner }),
     },
   });
   proc.stdin.end();
@@ -74,7 +89,17 @@ async function npmCi(dir: string, registry: string, runner: NpmRunner, label: st
   proc.stderr.on('data', (c: string) => (tail = (tail + c).slice(-8000)));
   proc.stdout.resume();
   const exit = await proc.exited;
+  if (owner !== undefined) chownTree(dir, 0, 0);
   return { code: exit.code, signal: exit.signal, tail };
+}
+
+/** The sandbox uid npm runs as when Warden is root (the sandbox module's default, nobody). */
+const SANDBOX_UID = 65534;
+
+function chownTree(path: string, uid: number, gid: number): void {
+  lchownSync(path, uid, gid);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const n of readdirSync(path)) chownTree(join(path, n), uid, gid);
 }
 
 /**
