@@ -46,6 +46,20 @@ export function lockHash(lock: PackageLock): string {
   return `sha256:${createHash('sha256').update(canonicalJson(lock)).digest('hex')}`;
 }
 
+/**
+ * The first locked package whose tarball URL is on neither the registry's host nor
+ * registry.npmjs.org (which npm rewrites to the configured registry), as `key (host)`.
+ */
+function offRegistry(lock: PackageLock, registry: string): string | undefined {
+  const allowed = new Set([new URL(registry).host, 'registry.npmjs.org']);
+  for (const [key, e] of Object.entries(lock.packages)) {
+    if (e.resolved === undefined) continue;
+    const host = new URL(e.resolved).host;
+    if (!allowed.has(host)) return `${key} (${host.slice(0, 100)})`;
+  }
+  return undefined;
+}
+
 /** Maps npm's EINTEGRITY message back to the lock entry whose integrity was wanted. */
 function integrityFailure(tail: string, lock: PackageLock): string | undefined {
   if (!tail.includes('EINTEGRITY')) return undefined;
@@ -120,6 +134,13 @@ export async function installLocked(
     throw new RegistryError(
       'ERR_LOCK_MISSING',
       `${label} has dependencies but its catalog entry has no lock (a catalog from before dependency locking): run 'warden catalog lock ${entry.name}' and 'warden catalog sign'`,
+      { name, version },
+    );
+  const offHost = offRegistry(lock, opts.registry);
+  if (offHost !== undefined)
+    throw new RegistryError(
+      'ERR_LOCK_MISMATCH',
+      `${label}: the signed lock fetches ${offHost} from outside the registry (${new URL(opts.registry).host} or registry.npmjs.org); re-lock it against this registry`,
       { name, version },
     );
   const hash = lockHash(lock);
