@@ -209,7 +209,7 @@ describe('catalog dependency locks enforced by the gateway', () => {
 });
 
 describe('a lock changed after signing', () => {
-  it('[RP-4] fails verification, so the gateway does not start; re-signed it verifies (twin)', (c) => {
+  it('[RP-4] fails the signature check the gateway runs at start-up; re-signed it verifies (twin)', (c) => {
     if (offline !== undefined) return c.skip(offline);
     const p = project();
     const env = JSON.parse(p.files['catalog.signed.json']) as {
