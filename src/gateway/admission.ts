@@ -2,17 +2,25 @@
  * `catalog.enforce: true` (issue 6; THREATS RP-4, LS-1…LS-4): at start-up the signed catalog is
  * verified with the trusted public key (start-up fails if it is not), and only the servers it
  * admits are started. A package server runs the copy installed in the data directory from a
- * tarball whose digest matched the catalog's integrity before first launch; anything else is
+ * tarball whose digest matched the catalog's integrity before first launch (with dependencies:
+ * from `npm ci` of the entry's signed lock, checked against it after install); anything else is
  * refused with its reason (logged and audited) and does not exist for agents.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerConfig, StdioServerConfig, WardenConfig } from '../config/index.ts';
 import { readEnv, resolveCommand } from '../config/index.ts';
 import { isAppError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
-import { admitServer, installVerified, RegistryError, verifyCatalog } from '../registry/index.ts';
-import type { CatalogEntry, InstalledPackage } from '../registry/index.ts';
+import {
+  admitServer,
+  installLocked,
+  installVerified,
+  npmNetworkEnv,
+  RegistryError,
+  verifyCatalog,
+} from '../registry/index.ts';
+import type { CatalogEntry, NpmRunner } from '../registry/index.ts';
 import type { Launcher } from '../sandbox/index.ts';
 import { secretNamesOf } from './secrets.ts';
 
@@ -40,44 +48,14 @@ function readTrusted(path: string, what: string): string {
   }
 }
 
-/** Installs a package's runtime dependencies next to it with npm (no scripts), through the launcher. */
-async function installDependencies(
-  pkg: InstalledPackage,
-  registry: string,
-  launcher: Launcher,
-): Promise<void> {
-  if (pkg.dependencies.length === 0 || existsSync(join(pkg.dir, 'node_modules'))) return;
+/** npm (absolute path) and the PATH it runs with, for installing locked dependencies. */
+function npmRunner(launcher: Launcher): NpmRunner {
   const path = readEnv('PATH') ?? '/usr/local/bin:/usr/bin:/bin';
   const npm = resolveCommand('npm', { PATH: path });
   if (typeof npm === 'string')
-    throw new RegistryError('ERR_PACKAGE_INSTALL', `dependencies need npm: ${npm}`);
-  const proc = await launcher.launch({
-    command: npm.command,
-    args: [
-      'install',
-      '--omit=dev',
-      '--ignore-scripts',
-      '--no-audit',
-      '--no-fund',
-      '--no-package-lock',
-      '--registry',
-      registry,
-    ],
-    env: { PATH: path, HOME: pkg.dir },
-    cwd: pkg.dir,
-    label: `install:${pkg.name}`,
-  });
-  proc.stdin.end();
-  let tail = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (c: string) => (tail = (tail + c).slice(-500)));
-  proc.stdout.resume();
-  const exit = await proc.exited;
-  if (exit.code !== 0)
-    throw new RegistryError(
-      'ERR_PACKAGE_INSTALL',
-      `npm could not install the dependencies of ${pkg.name}@${pkg.version} (exit ${exit.code ?? exit.signal}): ${tail.trim().split('\n').at(-1) ?? ''}`,
-    );
+    throw new RegistryError('ERR_PACKAGE_INSTALL', `dependencies are installed with npm ci: ${npm}`);
+  // Sandboxed, npm reaches the registry through the sandbox's own egress proxy.
+  return { launcher, npm: npm.command, path, env: launcher.kind === 'plain' ? npmNetworkEnv(readEnv) : {} };
 }
 
 async function admitOne(
@@ -107,8 +85,18 @@ async function admitOne(
       dir: join(config.dataDir, 'packages'),
       registry: config.catalog.registry,
     });
-    await installDependencies(pkg, config.catalog.registry, launcher);
-    const server: StdioServerConfig = { ...s, command: process.execPath, args: [pkg.bin, ...s.args] };
+    // With dependencies, the package runs from the install of its signed lock (npm ci).
+    const bin =
+      pkg.dependencies.length === 0
+        ? pkg.bin
+        : (
+            await installLocked(entry, {
+              dir: join(config.dataDir, 'packages'),
+              registry: config.catalog.registry,
+              runner: npmRunner(launcher),
+            })
+          ).bin;
+    const server: StdioServerConfig = { ...s, command: process.execPath, args: [bin, ...s.args] };
     return { server: Object.freeze(server), entry };
   } catch (e) {
     if (!isAppError(e)) throw e;

@@ -5,13 +5,16 @@
 import { z } from 'zod';
 import { validateToolName } from '../scan/index.ts';
 import { PIN_RE } from './pin.ts';
+import { lockSchema } from './lock-schema.ts';
+import { SRI } from './sri.ts';
+
+export { SRI };
 
 const SERVER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** npm package name (scoped or not) and an exact version: no ranges, no tags (RP-4). */
 export const NPM_SPEC =
   /^npm:((?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*)@(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
-export const SRI = /^(sha512|sha384|sha256)-[A-Za-z0-9+/]+={0,2}$/;
 const HOST =
   /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::\d{1,5})?$|^(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?$/;
 
@@ -45,6 +48,11 @@ export const catalogEntrySchema = z
       )
       .default({}),
     secrets: z.array(z.string().regex(ENV_NAME, 'secret names are POSIX identifiers')).default([]),
+    /**
+     * The whole dependency tree, exact (package-lock v3 `packages`, without the root project):
+     * `warden catalog add` / `lock` resolve it; the gateway installs exactly it with `npm ci`.
+     */
+    lock: lockSchema.optional(),
     egress: z
       .array(
         z
@@ -61,7 +69,24 @@ export const catalogEntrySchema = z
   })
   .refine((e) => e.package === undefined || e.integrity !== undefined, {
     message: 'a package entry needs the registry integrity hash (sha512-…) so the tarball can be verified',
+  })
+  .refine((e) => e.lock === undefined || lockAgrees(e.package, e.integrity, e.lock), {
+    message:
+      "lock must hold the entry's own package at node_modules/<name> with the same version and integrity",
+    path: ['lock'],
   });
+
+/** Whether a lock's entry for the package itself has the catalog entry's version and integrity. */
+function lockAgrees(
+  spec: string | undefined,
+  integrity: string | undefined,
+  lock: z.output<typeof lockSchema>,
+): boolean {
+  const m = spec === undefined ? null : NPM_SPEC.exec(spec);
+  if (m === null) return false;
+  const own = lock.packages[`node_modules/${m[1]!}`];
+  return own !== undefined && own.version === m[2] && own.integrity === integrity && own.name === undefined;
+}
 
 export const catalogSchema = z
   .strictObject({

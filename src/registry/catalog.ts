@@ -153,8 +153,9 @@ export function parseCatalogSource(text: string): Catalog {
   return parseCatalog(value);
 }
 
-/** Returns a new catalog with `entry` added, or replacing the entry of the same name. */
+/** Returns a new catalog with `entry` added, or replacing (in place) the entry of the same name. */
 export function upsertCatalogEntry(catalog: Catalog, entry: CatalogInput['servers'][number]): Catalog {
-  const servers = catalog.servers.filter((s) => s.name !== entry.name);
-  return parseCatalog({ version: 1, servers: [...servers, entry] });
+  const i = catalog.servers.findIndex((s) => s.name === entry.name);
+  const servers = i < 0 ? [...catalog.servers, entry] : catalog.servers.map((s, j) => (j === i ? entry : s));
+  return parseCatalog({ version: 1, servers });
 }

@@ -10,6 +10,9 @@ export type RegistryErrorCode =
   | 'ERR_NPM_METADATA'
   | 'ERR_INTEGRITY_MISMATCH'
   | 'ERR_PACKAGE_ARCHIVE'
-  | 'ERR_PACKAGE_INSTALL';
+  | 'ERR_PACKAGE_INSTALL'
+  | 'ERR_LOCK_RESOLVE'
+  | 'ERR_LOCK_MISSING'
+  | 'ERR_LOCK_MISMATCH';
 
 export class RegistryError extends AppError<RegistryErrorCode> {}

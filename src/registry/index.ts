@@ -35,3 +35,16 @@ export type { GuardOptions, GuardResult, ToolDecision, DecisionReason, Suspiciou
 export { installVerified } from './install.ts';
 export type { InstallOptions, InstalledPackage } from './install.ts';
 export { extractTgz } from './tar.ts';
+export { lockSchema, lockEntrySchema, LOCK_KEY } from './lock-schema.ts';
+export type { PackageLock, LockEntry } from './lock-schema.ts';
+export {
+  npmNetworkEnv,
+  resolveLock,
+  lockFromNpm,
+  lockfileText,
+  rootManifest,
+  verifyInstalledTree,
+} from './lock.ts';
+export type { NpmRunner } from './lock.ts';
+export { installLocked, lockHash } from './lock-install.ts';
+export type { LockedInstall } from './lock-install.ts';

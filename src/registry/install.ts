@@ -12,6 +12,7 @@ import type { CatalogEntry } from './catalog-schema.ts';
 import { RegistryError } from './errors.ts';
 import { fetchNpmMetadata, parsePackageSpec, verifyTarball } from './npm.ts';
 import { extractTgz } from './tar.ts';
+import { pickBin } from './bin.ts';
 
 const MAX_TARBALL = 128 * 1024 * 1024;
 
@@ -30,7 +31,10 @@ export interface InstalledPackage {
   readonly dir: string;
   /** Absolute path of the script to run with Node.js. */
   readonly bin: string;
-  /** Names of its runtime dependencies (installed separately, next to it). */
+  /**
+   * Names of what it needs installed beside it (dependencies, optional and peer dependencies):
+   * when not empty, the package is run from the install of its signed lock (lock-install.ts).
+   */
   readonly dependencies: readonly string[];
 }
 
@@ -52,15 +56,6 @@ async function download(url: string, path: string, opts: InstallOptions, label: 
     throw new RegistryError('ERR_PACKAGE_INSTALL', `${label} tarball is too large`);
   writeFileSync(`${path}.part`, body, { mode: 0o600 });
   renameSync(`${path}.part`, path);
-}
-
-function pickBin(bin: unknown, name: string): string | undefined {
-  if (typeof bin === 'string') return bin;
-  if (typeof bin !== 'object' || bin === null) return undefined;
-  const bins = bin as Record<string, unknown>;
-  const base = name.split('/').pop()!;
-  const v = bins[base] ?? bins[`mcp-${base}`] ?? Object.values(bins)[0];
-  return typeof v === 'string' ? v : undefined;
 }
 
 /** Downloads (once), verifies (every time) and extracts (once per integrity) a catalog package. */
@@ -106,12 +101,9 @@ export async function installVerified(entry: CatalogEntry, opts: InstallOptions)
   const bin = rel === undefined ? undefined : resolve(base, rel);
   if (bin === undefined || !bin.startsWith(base + sep) || !existsSync(bin))
     throw new RegistryError('ERR_PACKAGE_INSTALL', `${label} has no bin to run`);
-  const deps = pkg.dependencies;
-  return {
-    name,
-    version,
-    dir: base,
-    bin,
-    dependencies: typeof deps === 'object' && deps !== null ? Object.keys(deps) : [],
-  };
+  const deps = ['dependencies', 'optionalDependencies', 'peerDependencies'].flatMap((k) => {
+    const d = pkg[k];
+    return typeof d === 'object' && d !== null ? Object.keys(d) : [];
+  });
+  return { name, version, dir: base, bin, dependencies: [...new Set(deps)] };
 }

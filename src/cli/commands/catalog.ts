@@ -16,11 +16,12 @@ import {
   writeCatalogKeys,
 } from '../../registry/index.ts';
 import { collect, print, table } from '../output.ts';
+import { lockSummary, registerLock, requireLocks, withLock } from './catalog-lock.ts';
 import type { GlobalOptions } from '../output.ts';
 
 class CatalogCliError extends AppError<'ERR_USAGE' | 'ERR_NOT_FOUND'> {}
 
-interface Paths {
+export interface Paths {
   readonly source: string;
   readonly signed: string;
   readonly publicKey: string;
@@ -29,7 +30,7 @@ interface Paths {
 }
 
 /** File locations: from warden.yaml's `catalog` block when there is one, else next to it. */
-function paths(opts: GlobalOptions): Paths {
+export function paths(opts: GlobalOptions): Paths {
   if (existsSync(opts.config)) {
     const cfg = loadConfig(opts.config, opts.dataDir === undefined ? {} : { dataDir: opts.dataDir });
     return {
@@ -92,7 +93,7 @@ export function register(program: Command): void {
   catalog
     .command('add <spec>')
     .description(
-      "add or replace a package entry: 'npm:<name>@<exact version>'; records the registry's integrity hash (runtime fields come only from these options)",
+      "add or replace a package entry: 'npm:<name>@<exact version>'; records the registry's integrity hash and the locked dependency tree (runtime fields come only from these options)",
     )
     .option('--name <name>', 'server name in warden.yaml (default: from the package name)')
     .option('--arg <arg>', 'an argument (repeatable)', collect, [])
@@ -125,27 +126,30 @@ export function register(program: Command): void {
             throw new CatalogCliError('ERR_USAGE', `--tool takes name=sha256:…, not ${t.slice(0, 80)}`);
           tools[t.slice(0, i)] = t.slice(i + 1);
         }
-        const meta = await fetchNpmMetadata(spec, { registry: o.registry ?? p.registry });
-        const entry = catalogEntryFromNpm(meta, {
+        const registry = o.registry ?? p.registry;
+        const meta = await fetchNpmMetadata(spec, { registry });
+        const unlocked = catalogEntryFromNpm(meta, {
           name: o.name ?? defaultName(meta.name),
           args: o.arg,
           tools,
           secrets: o.secret,
           egress: o.egress,
         });
+        const entry = await withLock(unlocked, registry);
         const current = existsSync(source)
           ? parseCatalogSource(readFileSync(source, 'utf8'))
           : parseCatalog({ version: 1, servers: [] });
         const next = upsertCatalogEntry(current, entry);
-        writeFileSync(source, stringify(next));
+        writeFileSync(source, stringify(next, { aliasDuplicateObjects: false }));
         print(
           opts,
           entry,
           () =>
-            `${source}: ${entry.name} = ${entry.package} (${entry.integrity})\nsign it with: warden catalog sign`,
+            `${source}: ${entry.name} = ${entry.package} (${entry.integrity})\n${lockSummary(entry)}\nsign it with: warden catalog sign`,
         );
       },
     );
+  registerLock(catalog, paths);
   catalog
     .command('sign')
     .description('sign catalog.yaml with the private key into the file the gateway loads (catalog.file)')
@@ -167,7 +171,9 @@ export function register(program: Command): void {
     });
   catalog
     .command('verify')
-    .description('verify the signed catalog with the public key; exit 1 names what is wrong')
+    .description(
+      'verify the signed catalog with the public key and that every package entry carries its signed lock; exit 1 names what is wrong',
+    )
     .option('--pub <file>', 'public key (default: catalog.public_key)')
     .option('--file <file>', 'signed catalog (default: catalog.file)')
     .action((o: { pub?: string; file?: string }, cmd: Command) => {
@@ -178,15 +184,18 @@ export function register(program: Command): void {
         read(file, 'signed catalog'),
         read(resolve(o.pub ?? p.publicKey), 'public key'),
       );
+      // The lock is part of the signed payload: it verified with the signature above.
+      requireLocks(c);
       print(opts, c, () =>
         [
-          `ok: ${file} is signed by the trusted key (${c.servers.length} servers)`,
+          `ok: ${file} is signed by the trusted key (${c.servers.length} servers); every package's lock is covered by the signature`,
           table([
-            ['SERVER', 'SOURCE', 'TOOLS'],
+            ['SERVER', 'SOURCE', 'TOOLS', 'LOCKED'],
             ...c.servers.map((s) => [
               s.name,
               s.package ?? s.command ?? '-',
               String(Object.keys(s.tools).length),
+              s.lock === undefined ? '-' : `${Object.keys(s.lock.packages).length} packages`,
             ]),
           ]),
         ].join('\n'),

@@ -286,10 +286,28 @@ describe('warden catalog', () => {
     if (add.code !== 0 && /registry request .* failed/.test(add.stderr))
       return t.skip('the npm registry is not reachable from this machine');
     assert.equal(add.code, 0, add.stderr);
-    const entry = JSON.parse(add.stdout) as { name: string; integrity: string; args: string[] };
+    const entry = JSON.parse(add.stdout) as {
+      name: string;
+      integrity: string;
+      args: string[];
+      lock: { packages: Record<string, { version: string; resolved?: string; integrity?: string }> };
+    };
     assert.equal(entry.name, 'filesystem');
     assert.equal(entry.integrity, fs.integrity, 'the same integrity npm recorded in package-lock.json');
     assert.deepEqual(entry.args, ['/srv']);
+    // RP-4: the whole dependency tree is locked: exact versions, tarball URLs, integrity.
+    const locked = Object.entries(entry.lock.packages);
+    assert.ok(locked.length > 10, `${locked.length} locked packages`);
+    assert.equal(
+      entry.lock.packages['node_modules/@modelcontextprotocol/server-filesystem']?.integrity,
+      fs.integrity,
+    );
+    assert.ok(entry.lock.packages['node_modules/@modelcontextprotocol/sdk'], 'its dependencies are locked');
+    for (const [k, v] of locked) {
+      assert.match(v.version, /^\d+\.\d+\.\d+/, k);
+      assert.match(v.resolved ?? '', /^https:\/\/registry\.npmjs\.org\/.+\.tgz$/, k);
+      assert.match(v.integrity ?? '', /^sha512-/, k);
+    }
     assert.equal(warden(dir, ['catalog', 'sign']).code, 0);
     const ok = warden(dir, ['catalog', 'verify']);
     assert.equal(ok.code, 0, ok.stderr);
