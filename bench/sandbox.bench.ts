@@ -16,6 +16,7 @@ import {
   PlainLauncher,
   buildBwrapArgv,
   detectCgroups,
+  drainWarmSlots,
   makeProfile,
   probeHostLayout,
   startEgressProxy,
@@ -54,33 +55,47 @@ async function startToExit(ctx: BenchContext): Promise<BenchRow[]> {
   const assets = mkdtempSync(join(tmpdir(), 'warden-bench-assets-'));
   chmodSync(assets, 0o755);
   const bare = bareArgv(assets);
-  const launcher = new BwrapLauncher();
+  const warm = new BwrapLauncher();
+  const cold = new BwrapLauncher({ warmStart: false });
+  const spec = { command: '/usr/bin/true', args: [], env: {}, label: 'bench' };
   const n = ctx.quick ? 20 : 100;
+  const destroyedAfter: number[] = [];
+  const timedExit = (launcher: BwrapLauncher, track: boolean) => async (): Promise<number> => {
+    const t0 = performance.now();
+    const p = await launcher.start(spec, 'pipe');
+    p.stdout.resume();
+    p.stderr.resume();
+    await p.exited;
+    const exitedAt = performance.now() - t0;
+    await p.destroyed;
+    if (track) destroyedAfter.push(performance.now() - t0);
+    return exitedAt;
+  };
+  // interleave() times each variant around the whole call; the Warden variants return their own
+  // start-to-exit time (p.exited) so the wait for `destroyed` is not counted in it
+  const own: Record<string, number[]> = { warden: [], cold: [] };
   const s = await interleave(
     n,
     {
       plain: () => waitExit(['/usr/bin/true']),
       bwrap: () => waitExit(bare),
-      warden: async () => {
-        const p = await launcher.start(
-          { command: '/usr/bin/true', args: [], env: {}, label: 'bench' },
-          'pipe',
-        );
-        p.stdout.resume();
-        p.stderr.resume();
-        return p.exited;
-      },
+      warden: async () => own['warden']!.push(await timedExit(warm, true)()),
+      cold: async () => own['cold']!.push(await timedExit(cold, false)()),
     },
     5,
   );
   rmSync(assets, { recursive: true, force: true });
-  const [plain, bwrap, warden] = [
+  await drainWarmSlots();
+  const skip = (a: number[]): number[] => a.slice(a.length - n);
+  const [plain, bwrap, warden, coldMs, destroyed] = [
     median(s['plain'] ?? []),
     median(s['bwrap'] ?? []),
-    median(s['warden'] ?? []),
+    median(skip(own['warden'] ?? [])),
+    median(skip(own['cold'] ?? [])),
+    median(skip(destroyedAfter)),
   ];
   ctx.log(
-    `true: plain ${plain.toFixed(1)} ms, bwrap ${bwrap.toFixed(1)} ms, warden ${warden.toFixed(1)} ms (p90 ${percentile(s['warden'] ?? [], 90).toFixed(1)})`,
+    `true: plain ${plain.toFixed(1)} ms, bwrap ${bwrap.toFixed(1)} ms, warden ${warden.toFixed(1)} ms (p90 ${percentile(skip(own['warden'] ?? []), 90).toFixed(1)}), destroyed ${destroyed.toFixed(1)} ms, cold ${coldMs.toFixed(1)} ms`,
   );
   return [
     { name: 'start-to-exit `true`, plain spawn p50', value: plain, unit: 'ms' },
@@ -91,12 +106,24 @@ async function startToExit(ctx: BenchContext): Promise<BenchRow[]> {
       baseline: { name: 'plain spawn', value: plain },
     },
     {
-      name: 'start-to-exit `true`, Warden sandbox p50 (cgroups, seccomp, assets, wrapper)',
+      name: 'start-to-exit `true`, Warden sandbox p50 (warm start; cgroups, seccomp, assets)',
       value: warden,
       unit: 'ms',
       baseline: { name: 'bare bwrap', value: bwrap },
       target: '<= 5 ms over bare bwrap',
       met: warden - bwrap <= 5,
+    },
+    {
+      name: 'start-to-destroyed `true`, Warden sandbox p50 (cgroups removed, state deleted)',
+      value: destroyed,
+      unit: 'ms',
+      baseline: { name: 'bare bwrap', value: bwrap },
+    },
+    {
+      name: 'start-to-exit `true`, Warden sandbox p50, warmStart: false (joins cgroups on the start path)',
+      value: coldMs,
+      unit: 'ms',
+      baseline: { name: 'bare bwrap', value: bwrap },
     },
   ];
 }
@@ -115,8 +142,10 @@ async function cycles(ctx: BenchContext): Promise<BenchRow[]> {
     p.stderr.resume();
     ids.push(p.sandboxId);
     await p.exited;
+    await p.destroyed;
   }
   const elapsed = performance.now() - t0;
+  await drainWarmSlots();
   const cg = detectCgroups();
   const parents = [...Object.values(cg.v1), ...(cg.v2 ? [cg.v2] : [])];
   const leftCg = parents.reduce((a, d) => a + ids.filter((id) => existsSync(join(d, id))).length, 0);

@@ -2,7 +2,13 @@ export type { Launcher, LaunchSpec, LaunchedProcess, ExitStatus } from './launch
 export { PlainLauncher } from './plain-launcher.ts';
 export { SandboxError } from './errors.ts';
 export type { SandboxErrorCode } from './errors.ts';
-export { BwrapLauncher, assertBwrapAvailable, INSTALL_HINT } from './bwrap-launcher.ts';
+export {
+  BwrapLauncher,
+  assertBwrapAvailable,
+  drainWarmSlots,
+  warmSlotDirs,
+  INSTALL_HINT,
+} from './bwrap-launcher.ts';
 export type { BwrapLauncherOptions, HostFacts, LaunchEgressEvent } from './bwrap-launcher.ts';
 export type { SandboxedProcess } from './sandbox-instance.ts';
 export { buildBwrapArgv, INSIDE, BASE_FLAGS, RELAY_INIT } from './bwrap-argv.ts';
