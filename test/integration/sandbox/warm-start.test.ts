@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,7 @@ print('forked', n, flush=True)
 
 const slotIds = (): string[] => warmSlotDirs().map((d) => d.split('/').pop() ?? '');
 /** The wrapper's exit code (its handle is unref'd by design: ref it so the test waits for it). */
-const exitOf = (c: ReturnType<typeof spawn>): Promise<number | null> => {
+const exitOf = (c: ChildProcess): Promise<number | null> => {
   c.ref();
   return new Promise((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 };
