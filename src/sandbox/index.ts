@@ -37,7 +37,7 @@ export type { Insn } from './seccomp/bpf.ts';
 export type { SeccompArch } from './seccomp/syscalls.ts';
 export { detectCgroups } from './cgroups.ts';
 export type { CgroupSupport, CgroupLimits, Controller } from './cgroups.ts';
-export { createSandboxCgroup, sweepStaleCgroups } from './sandbox-cgroup.ts';
+export { cgroupKey, createSandboxCgroup, sweepStaleCgroups } from './sandbox-cgroup.ts';
 export type { SandboxCgroup } from './sandbox-cgroup.ts';
 export { startEgressProxy } from './egress/proxy.ts';
 export type { EgressEvent, EgressProxy, EgressProxyOptions } from './egress/proxy.ts';

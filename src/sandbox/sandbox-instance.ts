@@ -144,7 +144,7 @@ function argvFor(ctx: SandboxContext, r: Resources): string[] {
     cwd: ctx.spec.cwd,
     workspaceHostPath: r.workspace?.hostPath,
     protectedExisting: r.protectedBefore,
-    assetsDir: writeAssetsDir(ctx.identity.uid, ctx.identity.gid, r.dir),
+    assetsDir: writeAssetsDir(ctx.identity.uid, ctx.identity.gid, r.dir, r.proxy !== undefined),
     egress: r.proxy
       ? { socketPath: r.proxy.socketPath, undiciDir: ctx.facts.undiciDir, nodePath: ctx.nodePath }
       : undefined,

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { newId } from '../core/index.ts';
 import type { CgroupLimits, CgroupSupport } from './cgroups.ts';
 import { createSandboxCgroup, cgroupKey } from './sandbox-cgroup.ts';
 import type { SandboxCgroup } from './sandbox-cgroup.ts';
@@ -144,7 +145,6 @@ interface Entry {
 class WarmPool {
   private readonly slots = new Map<string, Entry>();
   private readonly pending = new Set<Promise<void>>();
-  private seq = 0;
 
   /** The warm slot for these limits, with the limits written; undefined when there is none. */
   take(support: CgroupSupport, limits: CgroupLimits): WarmSlot | undefined {
@@ -176,7 +176,7 @@ class WarmPool {
   refill(support: CgroupSupport, limits: CgroupLimits): void {
     const key = cgroupKey(support, limits);
     if (this.slots.has(key) || key === '') return;
-    const id = `sbx-w${process.pid.toString(36)}${(this.seq++).toString(36)}${Date.now().toString(36)}`;
+    const id = `sbx-${newId()}`;
     let cgroup: SandboxCgroup;
     try {
       cgroup = createSandboxCgroup(support, id, limits);
