@@ -110,6 +110,26 @@ describe('[SX-13] warm start', { skip: unavailable ?? noLimits }, () => {
     },
   );
 
+  it('the memory limit of a warm slot is rewritten both ways (v1: memsw is raised first, lowered after)', async () => {
+    const support = detectCgroups();
+    const c = createSandboxCgroup(support, `sbx-t${process.pid}-mem`, { memoryBytes: 48 << 20, pids: 10 });
+    try {
+      const mem = c.procsFiles.map((f) => dirname(f)).find((d) => d.includes('/memory/'));
+      const limit = (f: string): number =>
+        mem && existsSync(join(mem, f)) ? Number(readFileSync(join(mem, f), 'utf8')) : Number.NaN;
+      for (const bytes of [256 << 20, 32 << 20]) {
+        assert.deepEqual(c.apply({ memoryBytes: bytes, pids: 10 }).sort(), ['memory', 'pids']);
+        if (mem) {
+          assert.equal(limit('memory.limit_in_bytes'), bytes);
+          const sw = limit('memory.memsw.limit_in_bytes');
+          if (!Number.isNaN(sw)) assert.equal(sw, bytes);
+        }
+      }
+    } finally {
+      await c.destroy();
+    }
+  });
+
   it('fails closed: a wrapper whose command never arrives or is cut short execs nothing and removes its cgroups', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-warm-'));
     chmodSync(dir, 0o755);
