@@ -8,14 +8,20 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync, writeFileSync 
 import { createServer, connect } from 'node:net';
 import type { Server } from 'node:net';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
 import {
   BwrapLauncher,
   PlainLauncher,
   buildBwrapArgv,
+  buildSeccompFilter,
+  cgroupKey,
+  createSandboxCgroup,
   detectCgroups,
+  drainWarmSlots,
+  hostSeccompArch,
   makeProfile,
   probeHostLayout,
   startEgressProxy,
@@ -50,39 +56,93 @@ function bareArgv(assets: string): string[] {
   return [...drop, '/usr/bin/bwrap', ...opts];
 }
 
+/** bare bwrap with the seccomp program on fd 3, optionally behind a wrapper joining `procs`. */
+function timedBwrap(bare: string[], seccomp: Buffer, procs: readonly string[]): Promise<number> {
+  const i = bare.indexOf('/usr/bin/bwrap');
+  const argv = [...bare.slice(0, i + 1), '--seccomp', '3', ...bare.slice(i + 1)];
+  const join = 'while [ "$1" != -- ]; do echo "$$" >"$1" || exit 125; shift; done; shift; exec "$@"';
+  const full = procs.length > 0 ? ['/bin/sh', '-c', join, 'w', ...procs, '--', ...argv] : argv;
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const c = spawn(full[0] ?? '', full.slice(1), { env: {}, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    (c.stdio[3] as Writable).end(seccomp);
+    c.once('exit', () => resolve(performance.now() - t0));
+    c.once('error', () => resolve(Number.NaN));
+  });
+}
+
 async function startToExit(ctx: BenchContext): Promise<BenchRow[]> {
   const assets = mkdtempSync(join(tmpdir(), 'warden-bench-assets-'));
   chmodSync(assets, 0o755);
   const bare = bareArgv(assets);
-  const launcher = new BwrapLauncher();
+  const warm = new BwrapLauncher();
+  const cold = new BwrapLauncher({ warmStart: false });
+  const support = detectCgroups();
+  const limits = warm.profile.limits;
+  const arch = hostSeccompArch();
+  const seccomp = arch ? buildSeccompFilter(arch) : Buffer.alloc(0);
+  const spec = { command: '/usr/bin/true', args: [], env: {}, label: 'bench' };
   const n = ctx.quick ? 20 : 100;
-  const s = await interleave(
+  const own: Record<string, number[]> = {};
+  const rec = (k: string, v: number): void => void (own[k] ??= []).push(v);
+  const timed = (k: string, f: () => Promise<number>) => async (): Promise<void> => rec(k, await f());
+  const sandbox = (launcher: BwrapLauncher, k: string) => async (): Promise<number> => {
+    const t0 = performance.now();
+    const p = await launcher.start(spec, 'pipe');
+    p.stdout.resume();
+    p.stderr.resume();
+    await p.exited;
+    const exitedAt = performance.now() - t0;
+    await p.destroyed;
+    rec(`${k}-destroyed`, performance.now() - t0);
+    return exitedAt;
+  };
+  let seq = 0;
+  const load0 = loadavg()[0] ?? 0;
+  // Interleaved (A, B, C, … per round) so drift hits every variant alike. The breakdown steps
+  // (seccomp fd, cgroup joins) use bare bwrap plus only that step.
+  await interleave(
     n,
     {
-      plain: () => waitExit(['/usr/bin/true']),
-      bwrap: () => waitExit(bare),
-      warden: async () => {
-        const p = await launcher.start(
-          { command: '/usr/bin/true', args: [], env: {}, label: 'bench' },
-          'pipe',
-        );
-        p.stdout.resume();
-        p.stderr.resume();
-        return p.exited;
-      },
+      plain: timed('plain', async () => {
+        const t0 = performance.now();
+        await waitExit(['/usr/bin/true']);
+        return performance.now() - t0;
+      }),
+      bwrap: timed('bwrap', async () => {
+        const t0 = performance.now();
+        await waitExit(bare);
+        return performance.now() - t0;
+      }),
+      seccomp: timed('seccomp', () => timedBwrap(bare, seccomp, [])),
+      joined: timed('joined', async () => {
+        const cg = createSandboxCgroup(support, `sbx-bench-${process.pid}-${seq++}`, limits);
+        const ms = await timedBwrap(bare, seccomp, cg.procsFiles);
+        await cg.destroy();
+        return ms;
+      }),
+      warden: timed('warden', sandbox(warm, 'warden')),
+      cold: timed('cold', sandbox(cold, 'cold')),
     },
     5,
   );
+  const load1 = loadavg()[0] ?? 0;
   rmSync(assets, { recursive: true, force: true });
-  const [plain, bwrap, warden] = [
-    median(s['plain'] ?? []),
-    median(s['bwrap'] ?? []),
-    median(s['warden'] ?? []),
-  ];
+  await drainWarmSlots();
+  const m = (k: string): number => median((own[k] ?? []).slice(-n));
+  const [plain, bwrap, warden] = [m('plain'), m('bwrap'), m('warden')];
+  const hierarchies = cgroupKey(support, limits) || 'none';
   ctx.log(
-    `true: plain ${plain.toFixed(1)} ms, bwrap ${bwrap.toFixed(1)} ms, warden ${warden.toFixed(1)} ms (p90 ${percentile(s['warden'] ?? [], 90).toFixed(1)})`,
+    `true (load ${load0.toFixed(1)}→${load1.toFixed(1)}): plain ${plain.toFixed(1)}, bwrap ${bwrap.toFixed(1)}, +seccomp fd ${m('seccomp').toFixed(1)}, +joins [${hierarchies}] ${m('joined').toFixed(1)}, warden ${warden.toFixed(1)} (p90 ${percentile((own['warden'] ?? []).slice(-n), 90).toFixed(1)}, destroyed ${m('warden-destroyed').toFixed(1)}), warmStart off ${m('cold').toFixed(1)} (destroyed ${m('cold-destroyed').toFixed(1)}) ms`,
   );
+  const vsBwrap = { name: 'bare bwrap', value: bwrap };
   return [
+    {
+      name: 'load average (1 min) at start / end of the start-to-exit runs',
+      value: load0,
+      unit: '',
+      note: `end ${load1.toFixed(1)}`,
+    },
     { name: 'start-to-exit `true`, plain spawn p50', value: plain, unit: 'ms' },
     {
       name: 'start-to-exit `true`, bare bwrap (same mounts) p50',
@@ -91,12 +151,42 @@ async function startToExit(ctx: BenchContext): Promise<BenchRow[]> {
       baseline: { name: 'plain spawn', value: plain },
     },
     {
-      name: 'start-to-exit `true`, Warden sandbox p50 (cgroups, seccomp, assets, wrapper)',
+      name: 'breakdown: bare bwrap + seccomp program on fd 3, p50',
+      value: m('seccomp'),
+      unit: 'ms',
+      baseline: vsBwrap,
+    },
+    {
+      name: `breakdown: the same behind a wrapper joining fresh cgroups [${hierarchies}], p50`,
+      value: m('joined'),
+      unit: 'ms',
+      baseline: vsBwrap,
+    },
+    {
+      name: 'start-to-exit `true`, Warden sandbox p50 (warm start; cgroups, seccomp, assets)',
       value: warden,
       unit: 'ms',
-      baseline: { name: 'bare bwrap', value: bwrap },
+      baseline: vsBwrap,
       target: '<= 5 ms over bare bwrap',
       met: warden - bwrap <= 5,
+    },
+    {
+      name: 'start-to-destroyed `true`, Warden sandbox p50 (warm start; cgroups removed, state deleted)',
+      value: m('warden-destroyed'),
+      unit: 'ms',
+      baseline: vsBwrap,
+    },
+    {
+      name: 'start-to-exit `true`, Warden sandbox p50, warmStart: false (cgroups joined on the start path)',
+      value: m('cold'),
+      unit: 'ms',
+      baseline: vsBwrap,
+    },
+    {
+      name: 'start-to-destroyed `true`, Warden sandbox p50, warmStart: false',
+      value: m('cold-destroyed'),
+      unit: 'ms',
+      baseline: vsBwrap,
     },
   ];
 }
@@ -115,8 +205,10 @@ async function cycles(ctx: BenchContext): Promise<BenchRow[]> {
     p.stderr.resume();
     ids.push(p.sandboxId);
     await p.exited;
+    await p.destroyed;
   }
   const elapsed = performance.now() - t0;
+  await drainWarmSlots();
   const cg = detectCgroups();
   const parents = [...Object.values(cg.v1), ...(cg.v2 ? [cg.v2] : [])];
   const leftCg = parents.reduce((a, d) => a + ids.filter((id) => existsSync(join(d, id))).length, 0);

@@ -2,7 +2,13 @@ export type { Launcher, LaunchSpec, LaunchedProcess, ExitStatus } from './launch
 export { PlainLauncher } from './plain-launcher.ts';
 export { SandboxError } from './errors.ts';
 export type { SandboxErrorCode } from './errors.ts';
-export { BwrapLauncher, assertBwrapAvailable, INSTALL_HINT } from './bwrap-launcher.ts';
+export {
+  BwrapLauncher,
+  assertBwrapAvailable,
+  drainWarmSlots,
+  warmSlotDirs,
+  INSTALL_HINT,
+} from './bwrap-launcher.ts';
 export type { BwrapLauncherOptions, HostFacts, LaunchEgressEvent } from './bwrap-launcher.ts';
 export type { SandboxedProcess } from './sandbox-instance.ts';
 export { buildBwrapArgv, INSIDE, BASE_FLAGS, RELAY_INIT } from './bwrap-argv.ts';
@@ -31,7 +37,7 @@ export type { Insn } from './seccomp/bpf.ts';
 export type { SeccompArch } from './seccomp/syscalls.ts';
 export { detectCgroups } from './cgroups.ts';
 export type { CgroupSupport, CgroupLimits, Controller } from './cgroups.ts';
-export { createSandboxCgroup, sweepStaleCgroups } from './sandbox-cgroup.ts';
+export { cgroupKey, createSandboxCgroup, sweepStaleCgroups } from './sandbox-cgroup.ts';
 export type { SandboxCgroup } from './sandbox-cgroup.ts';
 export { startEgressProxy } from './egress/proxy.ts';
 export type { EgressEvent, EgressProxy, EgressProxyOptions } from './egress/proxy.ts';

@@ -7,7 +7,10 @@ export interface ProbeResult {
   readonly stderr: string;
 }
 
-/** Runs a program to completion through a launcher and collects its output (bounded). */
+/**
+ * Runs a program to completion through a launcher and collects its output (bounded); for a
+ * sandbox, returns once it is destroyed as well.
+ */
 export async function runToEnd(
   launcher: Launcher,
   spec: LaunchSpec,
@@ -29,5 +32,7 @@ export async function runToEnd(
   p.stdin.on('error', () => undefined);
   p.stdin.end(input);
   const [stdout, stderr, st] = await Promise.all([collect(p.stdout), collect(p.stderr), p.exited]);
+  // a sandbox is torn down after `exited`: the probe is over once that is done too
+  if ('destroyed' in p && p.destroyed instanceof Promise) await p.destroyed;
   return { code: st.code, signal: st.signal, stdout, stderr };
 }

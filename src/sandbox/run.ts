@@ -81,6 +81,7 @@ export async function runSandboxed(opts: RunOptions): Promise<RunResult> {
   for (const s of FORWARDED_SIGNALS) process.on(s, forward);
   try {
     const st = await p.exited;
+    await p.destroyed; // cgroups and state are gone before `warden run` exits
     const code = st.code ?? 128 + (st.signal ? signalNumber(st.signal) : 0);
     return { sandboxId: p.sandboxId, code, signal: st.signal };
   } finally {

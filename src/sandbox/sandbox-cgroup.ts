@@ -19,6 +19,13 @@ export interface SandboxCgroup {
   readonly procsFiles: readonly string[];
   /** Controllers whose limits were applied. */
   readonly limited: readonly Controller[];
+  /** Which hierarchies were joined (see `cgroupKey`). */
+  readonly key: string;
+  /**
+   * Writes `limits` again (a warm cgroup created for other limits): returns the controllers
+   * whose limits were applied. Only hierarchies this cgroup already has are written.
+   */
+  apply(limits: CgroupLimits): Controller[];
   /** Kills every task in the sandbox's cgroups. */
   kill(): Promise<void>;
   /** Kills, then removes the directories (retrying while the kernel releases them). */
@@ -37,13 +44,16 @@ function write(dir: string, file: string, value: string): boolean {
 function applyV1(dirs: Partial<Record<string, string>>, limits: CgroupLimits): Controller[] {
   const done: Controller[] = [];
   const mem = dirs['memory'];
-  if (
-    mem &&
-    limits.memoryBytes !== undefined &&
-    write(mem, 'memory.limit_in_bytes', String(limits.memoryBytes))
-  ) {
-    write(mem, 'memory.memsw.limit_in_bytes', String(limits.memoryBytes));
-    done.push('memory');
+  if (mem && limits.memoryBytes !== undefined) {
+    const v = String(limits.memoryBytes);
+    // memsw must stay >= the limit: raising a rewritten limit needs memsw raised first
+    const ok =
+      write(mem, 'memory.limit_in_bytes', v) ||
+      (write(mem, 'memory.memsw.limit_in_bytes', v) && write(mem, 'memory.limit_in_bytes', v));
+    if (ok) {
+      write(mem, 'memory.memsw.limit_in_bytes', v);
+      done.push('memory');
+    }
   }
   const pids = dirs['pids'];
   if (pids && limits.pids !== undefined && write(pids, 'pids.max', String(limits.pids))) done.push('pids');
@@ -148,6 +158,15 @@ function hierarchies(
   return { v1, v2 };
 }
 
+/**
+ * Names the hierarchies a sandbox with these limits joins: two sandboxes with the same key can
+ * use the same (warm) cgroup set after its limits are rewritten.
+ */
+export function cgroupKey(support: CgroupSupport, limits: CgroupLimits): string {
+  const use = hierarchies(support, limits);
+  return [...Object.keys(use.v1).sort(), ...(use.v2 ? ['v2'] : [])].join(',');
+}
+
 /** Creates the sandbox's cgroups and applies the limits; hierarchies that fail are skipped. */
 export function createSandboxCgroup(support: CgroupSupport, id: string, limits: CgroupLimits): SandboxCgroup {
   const use = hierarchies(support, limits);
@@ -170,10 +189,10 @@ export function createSandboxCgroup(support: CgroupSupport, id: string, limits: 
       v2 = undefined;
     }
   }
-  const limited = new Set<Controller>([
-    ...applyV1(v1, limits),
-    ...(v2 ? applyV2(v2, support.v2Controllers, limits) : []),
-  ]);
+  const apply = (l: CgroupLimits): Controller[] => [
+    ...new Set<Controller>([...applyV1(v1, l), ...(v2 ? applyV2(v2, support.v2Controllers, l) : [])]),
+  ];
+  const limited = apply(limits);
   const all = [...Object.values(v1), ...(v2 ? [v2] : [])];
   const kill = async (): Promise<void> => {
     if (v2 && existsSync(join(v2, 'cgroup.kill'))) write(v2, 'cgroup.kill', '1');
@@ -181,7 +200,9 @@ export function createSandboxCgroup(support: CgroupSupport, id: string, limits: 
   };
   return {
     procsFiles: all.map((d) => join(d, 'cgroup.procs')),
-    limited: [...limited],
+    limited,
+    key: [...Object.keys(v1).sort(), ...(v2 ? ['v2'] : [])].join(','),
+    apply,
     kill,
     destroy: async () => {
       await kill();

@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { buildBwrapArgv } from './bwrap-argv.ts';
 import type { HostFacts } from './bwrap-launcher.ts';
@@ -12,6 +13,8 @@ import type { ExitStatus, LaunchedProcess, LaunchSpec } from './launcher.ts';
 import type { SandboxProfile } from './profile.ts';
 import { spawnBwrap, SECCOMP_FD } from './spawn-bwrap.ts';
 import { prepareWorkspace } from './workspace.ts';
+import { discardSlot, startWarm, warmPool } from './warm-pool.ts';
+import type { WarmSlot } from './warm-pool.ts';
 import type { PreparedWorkspace } from './workspace.ts';
 import { startEgressProxy } from './egress/proxy.ts';
 import type { EgressEvent, EgressProxy } from './egress/proxy.ts';
@@ -37,9 +40,18 @@ export interface SandboxContext {
   readonly onQuarantine?: ((e: QuarantineEvent) => void) | undefined;
   readonly resolve?: Resolver | undefined;
   readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
+  /** Use (and refill) a warm slot: pre-joined cgroups and a waiting wrapper (`warm-pool.ts`). */
+  readonly warm?: boolean | undefined;
 }
 
-export type SandboxedProcess = LaunchedProcess & { readonly sandboxId: string };
+export type SandboxedProcess = LaunchedProcess & {
+  readonly sandboxId: string;
+  /**
+   * Resolves after `exited`, once the sandbox's cgroups are removed (every task killed first),
+   * its state directory and workspace copy deleted and its proxy closed. Never rejects.
+   */
+  readonly destroyed: Promise<void>;
+};
 
 interface Resources {
   dir: string;
@@ -47,10 +59,14 @@ interface Resources {
   workspace?: PreparedWorkspace;
   proxy?: EgressProxy;
   cgroup?: SandboxCgroup;
+  slot?: WarmSlot | undefined;
 }
 
-async function release(ctx: SandboxContext, r: Resources): Promise<void> {
-  await r.cgroup?.destroy();
+/**
+ * What the caller observes when the program ends: protected paths it created are quarantined
+ * and reported, and the egress proxy is closed (its last decisions reported). Runs before `exited`.
+ */
+async function settle(ctx: SandboxContext, r: Resources): Promise<void> {
   const ws = r.workspace?.hostPath;
   if (ws && r.protectedBefore && ctx.profile.workspace.mode === 'bind') {
     try {
@@ -61,8 +77,24 @@ async function release(ctx: SandboxContext, r: Resources): Promise<void> {
     }
   }
   await r.proxy?.close();
-  r.workspace?.dispose();
-  rmSync(r.dir, { recursive: true, force: true });
+}
+
+/** Removes what is left once the program is gone: cgroups (killing stragglers), copies, state. */
+async function teardown(r: Resources): Promise<void> {
+  try {
+    await r.cgroup?.destroy();
+  } finally {
+    r.workspace?.dispose();
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+}
+
+async function release(ctx: SandboxContext, r: Resources): Promise<void> {
+  try {
+    await settle(ctx, r);
+  } finally {
+    await teardown(r);
+  }
 }
 
 async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
@@ -87,7 +119,7 @@ async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
   }
   const cgs = ctx.facts.cgroups;
   if (ctx.facts.root || cgs.v2 || Object.keys(cgs.v1).length > 0) {
-    r.cgroup = createSandboxCgroup(cgs, ctx.id, ctx.profile.limits);
+    r.cgroup ??= createSandboxCgroup(cgs, ctx.id, ctx.profile.limits);
     if (ctx.profile.cgroups === 'required' && r.cgroup.limited.length < 3) {
       throw new SandboxError(
         'ERR_SANDBOX_UNAVAILABLE',
@@ -95,6 +127,11 @@ async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
       );
     }
   }
+}
+
+/** Warm start needs piped stdio (the slot's pipes) and seccomp (the slot always has fd 3). */
+function warmEligible(ctx: SandboxContext): boolean {
+  return ctx.warm === true && ctx.stdio === 'pipe' && ctx.seccomp !== undefined;
 }
 
 function argvFor(ctx: SandboxContext, r: Resources): string[] {
@@ -107,7 +144,7 @@ function argvFor(ctx: SandboxContext, r: Resources): string[] {
     cwd: ctx.spec.cwd,
     workspaceHostPath: r.workspace?.hostPath,
     protectedExisting: r.protectedBefore,
-    assetsDir: writeAssetsDir(ctx.identity.uid, ctx.identity.gid, r.dir),
+    assetsDir: writeAssetsDir(ctx.identity.uid, ctx.identity.gid, r.dir, r.proxy !== undefined),
     egress: r.proxy
       ? { socketPath: r.proxy.socketPath, undiciDir: ctx.facts.undiciDir, nodePath: ctx.nodePath }
       : undefined,
@@ -120,59 +157,101 @@ function splitArgv(argv: string[]): { bwrapOptions: string[]; command: string[] 
   return { bwrapOptions: argv.slice(0, i), command: argv.slice(i + 1) };
 }
 
+interface Ends {
+  readonly status: Promise<ExitStatus>;
+  readonly closed: Promise<void>;
+}
+
+/** Records how the process ends (attached as soon as the process object exists). */
+function watch(child: ChildProcess): Ends {
+  const status = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: null, signal: null }));
+  });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return { status, closed };
+}
+
+function waitSpawn(child: ChildProcess, label: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e) =>
+      reject(
+        new SandboxError('ERR_LAUNCH_FAILED', `cannot start sandbox for ${label}: ${e.message}`, {
+          label,
+        }),
+      ),
+    );
+  });
+}
+
 /** Creates the sandbox's resources, starts bwrap, and destroys everything when it exits. */
-export async function startSandbox(ctx: SandboxContext): Promise<SandboxedProcess> {
-  const r: Resources = { dir: mkdtempSync(join(ctx.stateDir ?? tmpdir(), 'warden-sbx-')) };
-  chmodSync(r.dir, 0o755);
-  let child;
+export async function startSandbox(base: SandboxContext): Promise<SandboxedProcess> {
+  const cgs = base.facts.cgroups;
+  const slot = warmEligible(base) ? warmPool.take(cgs, base.profile.limits) : undefined;
+  // a warm sandbox is named after its cgroups (so leak checks and the kill's membership test agree)
+  const ctx = slot ? { ...base, id: slot.id } : base;
+  const r: Resources = { dir: mkdtempSync(join(ctx.stateDir ?? tmpdir(), 'warden-sbx-')), slot };
+  if (slot) r.cgroup = slot.cgroup;
+  let child = slot?.child;
+  let ends = child ? watch(child) : undefined;
   try {
+    chmodSync(r.dir, 0o755);
     await acquire(ctx, r);
-    child = spawnBwrap({
+    const plan = {
       bwrapPath: ctx.bwrapPath,
       ...splitArgv(argvFor(ctx, r)),
       drop: ctx.facts.root ? { ...ctx.identity, setprivPath: ctx.setprivPath } : undefined,
       procsFiles: r.cgroup?.procsFiles ?? [],
       seccomp: ctx.seccomp,
       stdio: ctx.stdio,
-    });
+    };
+    if (slot) startWarm(slot, plan);
+    else {
+      child = spawnBwrap(plan);
+      ends = watch(child);
+    }
   } catch (e) {
+    if (slot) discardSlot(slot);
     await release(ctx, r);
     throw e;
   }
-  const exited = new Promise<ExitStatus>((resolve) => {
-    let status: ExitStatus = { code: null, signal: null };
-    child.once('exit', (code, signal) => (status = { code, signal }));
-    child.once('error', () => undefined);
-    child.once(
-      'close',
-      () =>
-        void release(ctx, r).then(
-          () => resolve(status),
-          () => resolve(status),
-        ),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (e) =>
-      reject(
-        new SandboxError('ERR_LAUNCH_FAILED', `cannot start sandbox for ${ctx.spec.label}: ${e.message}`, {
-          label: ctx.spec.label,
-        }),
-      ),
-    );
-  });
+  if (!child || !ends) throw new TypeError('sandbox: no process');
+  const proc = child;
+  const end = ends;
+  let settled!: (s: ExitStatus) => void;
+  const exited = new Promise<ExitStatus>((resolve) => (settled = resolve));
+  // `exited` once the program is gone and its observable effects are reported; the rest of the
+  // teardown (cgroup removal, state and copies) continues after it, and `destroyed` waits for it
+  const destroyed = end.closed
+    .then(() => settle(ctx, r))
+    .catch(() => undefined)
+    .then(() => end.status)
+    .then(settled)
+    .then(() => teardown(r))
+    .catch(() => undefined)
+    .then(() => {
+      // the next launch's slot is prepared after this sandbox is gone: spawning is synchronous in
+      // Node and costs CPU, so doing it while a sandbox starts slows that start (measured ~8 ms
+      // under load); here it costs start-to-destroyed instead, and back-to-back launches stay warm
+      if (warmEligible(base)) warmPool.refill(cgs, base.profile.limits);
+    });
+  if (!slot) await waitSpawn(proc, ctx.spec.label);
   return {
     sandboxId: ctx.id,
-    pid: child.pid,
-    stdin: child.stdin as Writable,
-    stdout: child.stdout as Readable,
-    stderr: child.stderr as Readable,
+    pid: proc.pid,
+    stdin: proc.stdin as Writable,
+    stdout: proc.stdout as Readable,
+    stderr: proc.stderr as Readable,
     exited,
+    destroyed,
     stop: async (graceMs = 2000) => {
-      if (ctx.stdio === 'pipe') return stopGroup(child.pid, exited, graceMs);
-      child.kill('SIGTERM');
-      await r.cgroup?.kill();
+      if (ctx.stdio === 'pipe') await stopGroup(proc.pid, exited, graceMs);
+      else {
+        proc.kill('SIGTERM');
+        await r.cgroup?.kill();
+      }
+      await destroyed;
       return exited;
     },
   };

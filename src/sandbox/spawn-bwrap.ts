@@ -67,10 +67,13 @@ export interface SpawnPlan {
 export const SECCOMP_FD = 3;
 export const ARGS_FD = 4;
 
-/** bwrap's own argv: options travel through `--args FD` so env values never show in `ps`. */
-function commandLine(plan: SpawnPlan): { file: string; argv: string[] } {
+/**
+ * bwrap's own argv, behind setpriv when dropping root: options travel through `--args FD` so env
+ * values never show in `ps`.
+ */
+export function hostArgv(plan: SpawnPlan): string[] {
   const bwrap = [plan.bwrapPath, '--args', String(ARGS_FD), '--', ...plan.command];
-  const dropped = plan.drop
+  return plan.drop
     ? [
         plan.drop.setprivPath,
         '--reuid',
@@ -83,6 +86,10 @@ function commandLine(plan: SpawnPlan): { file: string; argv: string[] } {
         ...bwrap,
       ]
     : bwrap;
+}
+
+function commandLine(plan: SpawnPlan): { file: string; argv: string[] } {
+  const dropped = hostArgv(plan);
   const fds = inheritableFds().map(String);
   if (fds.length === 0 && plan.procsFiles.length === 0)
     return { file: dropped[0] ?? '', argv: dropped.slice(1) };
@@ -106,7 +113,7 @@ function commandLine(plan: SpawnPlan): { file: string; argv: string[] } {
   };
 }
 
-function nulJoin(args: readonly string[]): Buffer {
+export function nulJoin(args: readonly string[]): Buffer {
   for (const a of args) if (a.includes('\0')) throw new TypeError('sandbox: argument contains NUL');
   return Buffer.from(args.map((a) => a + '\0').join(''), 'utf8');
 }
@@ -125,10 +132,18 @@ export function spawnBwrap(plan: SpawnPlan): ChildProcess {
     cwd: '/',
     detached: true,
   });
+  feedBwrap(child, plan);
+  return child;
+}
+
+/** Writes the seccomp program (fd 3) and bwrap's options (fd 4); bwrap reads both to their end. */
+export function feedBwrap(child: ChildProcess, plan: SpawnPlan): void {
   const seccompPipe = child.stdio[SECCOMP_FD] as Writable | null;
   const argsPipe = child.stdio[ARGS_FD] as Writable | null;
   for (const p of [seccompPipe, argsPipe]) p?.on('error', () => undefined);
-  if (plan.seccomp && seccompPipe) seccompPipe.end(plan.seccomp);
+  if (seccompPipe) {
+    if (plan.seccomp) seccompPipe.end(plan.seccomp);
+    else seccompPipe.destroy();
+  }
   argsPipe?.end(nulJoin(plan.bwrapOptions));
-  return child;
 }

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../core/index.ts';
 import { readEnv, resolveCommand } from '../../config/index.ts';
 import type { Command } from 'commander';
-import { collect } from '../output.ts';
+import { collect, EXIT, reportError } from '../output.ts';
 import type { GlobalOptions } from '../output.ts';
 import { config } from '../context.ts';
 import { resolveSandboxSettings, runSandboxed, WORKSPACE_TARGET } from '../../sandbox/index.ts';
@@ -92,47 +92,55 @@ export function register(program: Command): void {
       'inside `warden run --agent`: exchange this sandbox’s token for a narrower one (--tool/--arg/--ttl/--task) and run COMMAND with only that',
     )
     .action(async (argv: string[], o: RunFlags & TaskFlags, cmd: Command) => {
-      const [name, ...args] = argv;
-      if (name === undefined)
-        throw new RunError(
-          'ERR_USAGE',
-          'warden run needs a command: warden run [options] -- COMMAND [ARGS…]',
-        );
-      const path = readEnv('PATH') ?? '/usr/local/bin:/usr/bin:/bin';
-      const found = resolveCommand(name, { PATH: path });
-      if (typeof found === 'string') throw new RunError('ERR_USAGE', found);
-      if (o.delegate === true) {
-        process.exitCode = await runDelegated(found.command, args, o, delegateEnv());
-        return;
-      }
-      if (!['bind', 'copy'].includes(o.workspaceMode))
-        throw new RunError('ERR_USAGE', '--workspace-mode is bind or copy');
-      const settings = sandboxFor(o, cmd.optsWithGlobals<GlobalOptions>());
-      const ws = settings.workspace;
-      const inside = ws !== undefined && ws.mode !== 'none' ? (ws.target ?? WORKSPACE_TARGET) : undefined;
-      const env: Record<string, string> = {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        HOME: inside ?? '/tmp',
-      };
-      for (const k of ['TERM', 'LANG', 'COLORTERM']) {
-        const v = readEnv(k);
-        if (v !== undefined) env[k] = v;
-      }
-      const task = await taskToken(o, cmd);
       try {
-        const r = await runSandboxed({
-          command: found.command,
-          args,
-          env: { ...env, ...task?.env },
-          ...(inside === undefined ? {} : { cwd: inside }),
-          profile: task === undefined ? settings : withTaskToken(settings, task),
-          label: `run:${name}`,
-        });
-        process.exitCode = r.code;
-      } finally {
-        await task?.stop();
+        await runCommand(argv, o, cmd);
+      } catch (e) {
+        // a usage error exits 2 (EXIT.USAGE), like commander's own; the program's code is its own
+        if (!(e instanceof RunError) || e.code !== 'ERR_USAGE') throw e;
+        reportError(e, cmd.optsWithGlobals<GlobalOptions>().json === true);
+        process.exitCode = EXIT.USAGE;
       }
     });
+}
+
+async function runCommand(argv: string[], o: RunFlags & TaskFlags, cmd: Command): Promise<void> {
+  const [name, ...args] = argv;
+  if (name === undefined)
+    throw new RunError('ERR_USAGE', 'warden run needs a command: warden run [options] -- COMMAND [ARGS…]');
+  const path = readEnv('PATH') ?? '/usr/local/bin:/usr/bin:/bin';
+  const found = resolveCommand(name, { PATH: path });
+  if (typeof found === 'string') throw new RunError('ERR_USAGE', found);
+  if (o.delegate === true) {
+    process.exitCode = await runDelegated(found.command, args, o, delegateEnv());
+    return;
+  }
+  if (!['bind', 'copy'].includes(o.workspaceMode))
+    throw new RunError('ERR_USAGE', '--workspace-mode is bind or copy');
+  const settings = sandboxFor(o, cmd.optsWithGlobals<GlobalOptions>());
+  const ws = settings.workspace;
+  const inside = ws !== undefined && ws.mode !== 'none' ? (ws.target ?? WORKSPACE_TARGET) : undefined;
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: inside ?? '/tmp',
+  };
+  for (const k of ['TERM', 'LANG', 'COLORTERM']) {
+    const v = readEnv(k);
+    if (v !== undefined) env[k] = v;
+  }
+  const task = await taskToken(o, cmd);
+  try {
+    const r = await runSandboxed({
+      command: found.command,
+      args,
+      env: { ...env, ...task?.env },
+      ...(inside === undefined ? {} : { cwd: inside }),
+      profile: task === undefined ? settings : withTaskToken(settings, task),
+      label: `run:${name}`,
+    });
+    process.exitCode = r.code;
+  } finally {
+    await task?.stop();
+  }
 }
 
 /**

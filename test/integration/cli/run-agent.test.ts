@@ -257,7 +257,7 @@ describe('warden run --agent (task token for a sandboxed agent)', { skip: sandbo
         },
       );
     const noAgent = run('--tool', 'memory.read_graph', '--', '/bin/true');
-    assert.notEqual(noAgent.status, 0);
+    assert.equal(noAgent.status, 2, '--tool without --agent is a usage error');
     assert.match(noAgent.stderr, /need --agent/);
     const nobody = run('--agent', 'nobody', '--tool', 'memory.read_graph', '--', '/bin/true');
     assert.equal(nobody.status, 1);

@@ -95,7 +95,7 @@ describe('warden run --profile NAME (sandbox_profiles in warden.yaml)', { skip: 
       '--',
       '/bin/true',
     );
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'a usage error exits 2');
     assert.match(r.stderr, /no sandbox profile "huge" in .*warden\.yaml \(known: small, broken\)/);
   });
 
@@ -110,7 +110,7 @@ describe('warden run --profile NAME (sandbox_profiles in warden.yaml)', { skip: 
       '--',
       '/bin/true',
     );
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'a usage error exits 2');
     assert.match(r.stderr, /sandbox_profiles\.broken\.allowHosts\.0: /);
   });
 
@@ -127,7 +127,7 @@ describe('warden run --profile NAME (sandbox_profiles in warden.yaml)', { skip: 
       '--',
       '/bin/true',
     );
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'a usage error exits 2');
     assert.match(r.stderr, /option\.memory: expected a size/);
   });
 });

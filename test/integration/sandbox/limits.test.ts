@@ -16,6 +16,8 @@ import {
   BwrapLauncher,
   createSandboxCgroup,
   detectCgroups,
+  drainWarmSlots,
+  warmSlotDirs,
   runToEnd,
   sweepStaleCgroups,
 } from '../../../src/sandbox/index.ts';
@@ -122,6 +124,8 @@ describe('[SX-13] create-run-destroy cycles leave nothing behind', { skip: unava
     const fds0 = readdirSync('/proc/self/fd').length;
     const mounts0 = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
     const ids: string[] = [];
+    const support = detectCgroups();
+    const parents = [...Object.values(support.v1), ...(support.v2 ? [support.v2] : [])];
     for (let i = 0; i < CYCLES; i++) {
       const launcher = i % 5 === 0 ? l : plainL;
       const p = await launcher.start({ command: '/bin/true', args: [], env: {}, label: 'cycle' }, 'pipe');
@@ -130,10 +134,16 @@ describe('[SX-13] create-run-destroy cycles leave nothing behind', { skip: unava
       p.stderr.resume();
       const st = await p.exited;
       assert.equal(st.code, 0);
+      await p.destroyed;
+      for (const parent of parents)
+        assert.equal(existsSync(join(parent, p.sandboxId)), false, `${p.sandboxId} removed at destroyed`);
     }
+    assert.equal(new Set(ids).size, ids.length, 'every sandbox had its own cgroups');
+    const slots = warmSlotDirs();
+    if (noLimits === undefined) assert.ok(slots.length > 0, 'a warm slot is held after the cycles');
+    await drainWarmSlots();
+    for (const d of slots) assert.equal(existsSync(d), false, `warm slot ${d} removed by drain`);
     assert.deepEqual(readdirSync(state), [], 'state directories removed');
-    const support = detectCgroups();
-    const parents = [...Object.values(support.v1), ...(support.v2 ? [support.v2] : [])];
     for (const parent of parents)
       for (const id of ids) assert.equal(existsSync(join(parent, id)), false, `${parent}/${id} left behind`);
     const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim();
