@@ -30,7 +30,9 @@ const args = [
   'tsx',
   '--test',
   `--test-concurrency=${concurrency}`,
-  '--test-timeout=120000',
+  // Per test file (each runs in its own process) and per test: a hang fails the run, while a
+  // CLI-heavy file on a loaded 2-core machine (several minutes) still finishes.
+  '--test-timeout=300000',
   ...passthrough,
   ...files,
 ];
