@@ -144,8 +144,8 @@ export function labelResult(ctx: CallContext): Promise<StepResult> {
 
 /**
  * When the call has ended (after the "completed" record is queued): delivers the alerts of
- * `pre` with the decided record as evidence, then, off the reply's path, `post` (baseline
- * update, result detectors) and the OTLP span.
+ * `pre` with the decided record as evidence, then, off the reply's path, the out-of-scope alert
+ * of a grant refusal, `post` (baseline update, result detectors) and the OTLP span.
  */
 export function monitorDone(ctx: CallContext, failure: RpcErrorReply | undefined): void {
   const gm = ctx.session.services.monitor;
