@@ -12,6 +12,7 @@
  */
 import { describeError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
+import { printable } from './inspect/inspect.ts';
 import { checkSpanIds, TraceEncoder } from './otel.ts';
 import type { AttrValue, OtlpProtocol, SpanInput } from './otel.ts';
 
@@ -220,7 +221,7 @@ export class OtlpHttpExporter {
     if (rejected > 0 || message !== '') {
       this.#log.warn('otlp partial success: the receiver rejected spans', {
         rejected,
-        message: printable(message),
+        message: printable(message.slice(0, 200)),
       });
     }
   }
@@ -262,12 +263,6 @@ async function readBounded(res: Response): Promise<Uint8Array> {
     return new Uint8Array();
   }
   return Buffer.concat(chunks);
-}
-
-/** A receiver's message, bounded and printable, for the log. */
-function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.slice(0, 200).replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 
 function sleep(ms: number): Promise<void> {

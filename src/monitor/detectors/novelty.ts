@@ -5,6 +5,7 @@ import { argFeatures, isSensitivePath, pathPrefix } from '../args.ts';
 import { own } from '../stats.ts';
 import type { Detection, GrantRefusal, MonitorEvent } from '../types.ts';
 import type { MonitorConfig } from '../schema.ts';
+import { printable } from '../inspect/inspect.ts';
 import type { Detector } from './types.ts';
 import { seqs } from './types.ts';
 
@@ -80,7 +81,8 @@ export const outOfScope: Detector = (e, b, _s, c) => {
  * One alert per agent, tool and parameter within the de-duplication window.
  */
 export function outOfGrant(e: MonitorEvent, r: GrantRefusal): Detection {
-  const key = toolKey(e);
+  // a resource's name is the URI the client asked for: bounded and printable
+  const key = printable(toolKey(e).slice(0, 200));
   const what = r.param === undefined ? key : `${key} (${r.param})`;
   return {
     detector: 'out-of-scope',

@@ -343,6 +343,18 @@ describe('Monitor.grantRefused (out-of-scope: out of grant)', () => {
     assert.equal(ring.list().length, 2);
   });
 
+  it('bounds and escapes a client-chosen resource URI in the message', () => {
+    const m = new Monitor({ config: config() });
+    const uri = 'file:///x\u001b[31m' + 'a'.repeat(500);
+    const d = m.grantRefused(refused(60, { method: 'resources/read', tool: uri }), {
+      grantId: 'grt_1',
+      reason: 'the grant does not cover the resources of fs',
+    });
+    const msg = d.alerts[0]!.message;
+    assert.equal(msg.includes('\u001b'), false);
+    assert.ok(msg.length < 400, `message of ${msg.length} characters`);
+  });
+
   it('raises nothing when out-of-scope is off, and only alerts (never blocks) in block mode', () => {
     const off = new Monitor({ config: config({ detectors: { 'out-of-scope': { mode: 'off' } } }) });
     assert.deepEqual(off.grantRefused(refused(50), refusal), { alerts: [] });
