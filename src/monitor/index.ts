@@ -57,7 +57,7 @@ export { TEXT_RULES } from './inspect/rules.ts';
 export type { TextRule, RuleSeverity } from './inspect/rules.ts';
 export { MetricsRegistry, Counter, Gauge, Histogram, METRICS_CONTENT_TYPE } from './metrics.ts';
 export { WardenMetrics, LATENCY_BUCKETS_S } from './warden-metrics.ts';
-export { toolCallSpan, encodeTraces, TraceEncoder, hrTime } from './otel.ts';
+export { toolCallSpan, hrTime, otlpContentType } from './otel.ts';
 export type { SpanInput, AttrValue, OtlpProtocol } from './otel.ts';
 export { OtlpHttpExporter, retryAfterMs } from './otlp-exporter.ts';
 export type { OtlpExporterOptions, OtlpExporterStats } from './otlp-exporter.ts';

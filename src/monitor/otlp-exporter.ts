@@ -13,8 +13,9 @@
 import { describeError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
 import { printable } from './inspect/inspect.ts';
-import { checkSpanIds, TraceEncoder } from './otel.ts';
-import type { AttrValue, OtlpProtocol, SpanInput } from './otel.ts';
+import { checkSpanIds, otlpContentType } from './otel.ts';
+import type { OtlpProtocol, SpanInput } from './otel.ts';
+import type { TraceEncoder } from './otlp-encode.ts';
 
 export interface OtlpExporterOptions {
   /** Collector base URL, e.g. http://127.0.0.1:4318 (the exporter appends /v1/traces). */
@@ -56,7 +57,8 @@ export class OtlpHttpExporter {
   readonly protocol: OtlpProtocol;
   readonly #url: string;
   readonly #headers: Record<string, string>;
-  readonly #encoder: TraceEncoder;
+  readonly #serviceName: string;
+  #encoder: Promise<TraceEncoder> | undefined;
   readonly #log: Logger;
   readonly #random: () => number;
   readonly #o: {
@@ -84,10 +86,9 @@ export class OtlpHttpExporter {
     if (u.protocol !== 'http:' && u.protocol !== 'https:')
       throw new TypeError('OTLP endpoint must be http(s)');
     this.protocol = o.protocol ?? 'http/protobuf';
-    const resource: Record<string, AttrValue> = { 'service.name': o.serviceName ?? 'warden' };
-    this.#encoder = new TraceEncoder(this.protocol, resource);
+    this.#serviceName = o.serviceName ?? 'warden';
     this.#url = u.toString();
-    this.#headers = { ...(o.headers ?? {}), 'content-type': this.#encoder.contentType };
+    this.#headers = { ...(o.headers ?? {}), 'content-type': otlpContentType(this.protocol) };
     this.#log = o.logger.child({ exporter: 'otlp', host: u.host, protocol: this.protocol });
     this.#random = o.random ?? Math.random;
     this.#o = {
@@ -145,10 +146,20 @@ export class OtlpHttpExporter {
     await this.flush();
   }
 
+  /** The OpenTelemetry serializers, loaded on the first batch (never by the CLI). */
+  #loadEncoder(): Promise<TraceEncoder> {
+    this.#encoder ??= import('./otlp-encode.ts').then(
+      (m) => new m.TraceEncoder(this.protocol, { 'service.name': this.#serviceName }),
+    );
+    return this.#encoder;
+  }
+
   async #send(batch: SpanInput[]): Promise<void> {
     let body: Uint8Array;
+    let encoder: TraceEncoder;
     try {
-      body = this.#encoder.encode(batch);
+      encoder = await this.#loadEncoder();
+      body = encoder.encode(batch);
     } catch (e) {
       this.stats.failedBatches++;
       this.#log.error('otlp encoding failed', { spans: batch.length, error: describeError(e) });
@@ -157,7 +168,7 @@ export class OtlpHttpExporter {
     for (let attempt = 1; attempt <= this.#o.maxAttempts; attempt++) {
       const r = await this.#post(body);
       if (r.kind === 'ok') {
-        this.#accepted(batch.length, r.body);
+        this.#accepted(encoder, batch.length, r.body);
         return;
       }
       if (r.kind === 'fatal') {
@@ -206,11 +217,11 @@ export class OtlpHttpExporter {
     }
   }
 
-  #accepted(n: number, body: Uint8Array): void {
+  #accepted(encoder: TraceEncoder, n: number, body: Uint8Array): void {
     let rejected = 0;
     let message = '';
     try {
-      const p = this.#encoder.decodeResponse(body).partialSuccess;
+      const p = encoder.decodeResponse(body).partialSuccess;
       rejected = Math.max(0, Math.min(n, Number(p?.rejectedSpans ?? 0) || 0));
       message = typeof p?.errorMessage === 'string' ? p.errorMessage : '';
     } catch (e) {
