@@ -6,9 +6,13 @@
  *
  * With monitoring on, each call also runs the pre detectors, inspects and labels the result
  * (a ~2 KB ordinary text), taints the session, and queues the baseline update and `post` off
- * the reply's path. The agent has a trained baseline (so the detectors do their full work).
+ * the reply's path, and exports one OTLP span per call (protobuf, the default) to a loopback
+ * receiver in this process that drains each request and answers 200. The agent has a trained
+ * baseline (so the detectors do their full work).
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -28,7 +32,29 @@ const TEXT = (
   'Thursday and publish the minutes next week. '
 ).repeat(12);
 
-async function gateway(dir: string, monitor: boolean): Promise<{ gw: RunningGateway; client: Client }> {
+/** A loopback OTLP/HTTP sink: reads each request to its end and answers 200 (an empty response). */
+async function otlpSink() {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function gateway(
+  dir: string,
+  monitor: boolean,
+  otlp?: string,
+): Promise<{ gw: RunningGateway; client: Client }> {
   mkdirSync(join(dir, 'policies'), { recursive: true });
   writeFileSync(join(dir, 'policies', 'bench.cedar'), POLICY);
   writeFileSync(
@@ -47,6 +73,7 @@ async function gateway(dir: string, monitor: boolean): Promise<{ gw: RunningGate
       'monitor:',
       `  enabled: ${monitor}`,
       '  learning: { minEvents: 50, minDurationMs: 0 }',
+      ...(otlp === undefined ? [] : [`  otlp: { endpoint: ${JSON.stringify(otlp)} }`]),
       '',
     ].join('\n'),
   );
@@ -63,8 +90,9 @@ async function gateway(dir: string, monitor: boolean): Promise<{ gw: RunningGate
 
 export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
   const root = mkdtempSync(join(tmpdir(), 'warden-bench-mon-'));
+  const sink = await otlpSink();
   const off = await gateway(join(root, 'off'), false);
-  const on = await gateway(join(root, 'on'), true);
+  const on = await gateway(join(root, 'on'), true, sink.endpoint);
   try {
     const call = (c: Client) => () => c.callTool({ name: 'echo.echo', arguments: { text: TEXT } });
     const n = ctx.quick ? 200 : 2000;
@@ -75,7 +103,8 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     const added = ((onP50 - offP50) / offP50) * 100;
     ctx.log(
       `p99 off ${percentile(s.off!, 99).toFixed(3)} ms, on ${percentile(s.on!, 99).toFixed(3)} ms; ` +
-        `alerts ${on.gw.services.monitor!.monitor.alertStats().emitted}`,
+        `alerts ${on.gw.services.monitor!.monitor.alertStats().emitted}; ` +
+        `OTLP ${JSON.stringify(on.gw.services.monitor!.exporter!.stats)} in ${sink.requests()} requests`,
     );
     return [
       {
@@ -99,6 +128,7 @@ export default async function bench(ctx: BenchContext): Promise<BenchRow[]> {
     await off.client.close().catch(() => {});
     await on.gw.close();
     await off.gw.close();
+    await sink.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -73,6 +73,7 @@ export async function startMonitoring(
       ? undefined
       : new OtlpHttpExporter({
           endpoint: cfg.otlp.endpoint,
+          protocol: cfg.otlp.protocol,
           serviceName: cfg.otlp.serviceName,
           intervalMs: cfg.otlp.intervalMs,
           logger: log,

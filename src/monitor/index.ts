@@ -6,6 +6,7 @@ export type {
   DetectorName,
   ContentFindings,
   GrantScope,
+  GrantRefusal,
   MonitorEvent,
   Alert,
   Detection,
@@ -30,6 +31,7 @@ export {
   firstTool,
   newEgress,
   outOfScope,
+  outOfGrant,
   rateSpike,
   outputAnomaly,
   toxicFlow,
@@ -55,8 +57,10 @@ export { TEXT_RULES } from './inspect/rules.ts';
 export type { TextRule, RuleSeverity } from './inspect/rules.ts';
 export { MetricsRegistry, Counter, Gauge, Histogram, METRICS_CONTENT_TYPE } from './metrics.ts';
 export { WardenMetrics, LATENCY_BUCKETS_S } from './warden-metrics.ts';
-export { OtlpHttpExporter, toolCallSpan, encodeTraces } from './otel.ts';
-export type { SpanInput, AttrValue, OtlpExporterOptions } from './otel.ts';
+export { toolCallSpan, hrTime, otlpContentType } from './otel.ts';
+export type { SpanInput, AttrValue, OtlpProtocol } from './otel.ts';
+export { OtlpHttpExporter, retryAfterMs } from './otlp-exporter.ts';
+export type { OtlpExporterOptions, OtlpExporterStats } from './otlp-exporter.ts';
 export { buildTimeline, renderTimeline, monitorEventFromRecord } from './trace.ts';
 export type { TraceRecord, TimelineEntry } from './trace.ts';
 export { formatAlert, formatInspect, inspectExitCode } from './format.ts';

@@ -11,12 +11,12 @@ import type { AlertSink } from './alerts.ts';
 import { emptyBaseline, observe, toolKey } from './baseline.ts';
 import type { AgentBaseline } from './baseline.ts';
 import type { BaselineStore } from './baseline-store.ts';
-import { POST_DETECTORS, PRE_DETECTORS } from './detectors/index.ts';
+import { outOfGrant, POST_DETECTORS, PRE_DETECTORS } from './detectors/index.ts';
 import type { Detector, DetectorState } from './detectors/index.ts';
 import type { MonitorConfig } from './schema.ts';
 import { newSessionState, sessionTaint, SUSPICIOUS_LABEL, taintSession } from './session.ts';
 import type { SessionState, SessionTaint } from './session.ts';
-import type { Alert, DetectorName, MonitorEvent } from './types.ts';
+import type { Alert, DetectorName, GrantRefusal, MonitorEvent } from './types.ts';
 
 export interface MonitorOptions {
   readonly config: MonitorConfig;
@@ -131,6 +131,17 @@ export class Monitor {
     return out;
   }
 
+  /**
+   * A call the task grant refused (after its "decided" record, whose seq `e.seq` carries): an
+   * out-of-scope alert, de-duplicated like the others. The grant already refused the call, so a
+   * detector in `block` mode raises an `alert`; `off` raises nothing.
+   */
+  grantRefused(e: MonitorEvent, r: GrantRefusal): MonitorDecision {
+    if (this.config.detectors['out-of-scope'].mode === 'off') return NONE;
+    const res = this.#hub.raise(outOfGrant(e, r), alertContext(e), 'alert');
+    return res.delivered ? { alerts: [res.alert] } : NONE;
+  }
+
   /** Marks a session as having received untrusted content outside a tool result (e.g. an inter-agent message). */
   markUntrusted(session: string, agent: string, origin: string, seq?: number, suspicious = false): void {
     taintSession(this.#session(session, agent), origin, seq, suspicious);
@@ -218,15 +229,7 @@ export class Monitor {
       if (mode === 'off') continue;
       const d = detect(e, b, st, this.config);
       if (!d) continue;
-      const ctx = {
-        agent: e.agent,
-        task: e.task,
-        session: e.session,
-        time: e.time,
-        traceId: e.traceId,
-        spanId: e.spanId,
-      };
-      const r = this.#hub.raise(d, ctx, mode, deliver);
+      const r = this.#hub.raise(d, alertContext(e), mode, deliver);
       if (r.delivered) (alerts ??= []).push(r.alert);
       if (mode === 'block') block ??= r.alert;
     }
@@ -316,4 +319,15 @@ export class Monitor {
     }, this.config.flushIntervalMs);
     this.#flushTimer.unref();
   }
+}
+
+function alertContext(e: MonitorEvent) {
+  return {
+    agent: e.agent,
+    task: e.task,
+    session: e.session,
+    time: e.time,
+    traceId: e.traceId,
+    spanId: e.spanId,
+  };
 }

@@ -1,11 +1,10 @@
 /**
- * OpenTelemetry traces over OTLP/HTTP with the JSON encoding (POST {endpoint}/v1/traces),
- * following the GenAI semantic conventions for tool execution (`gen_ai.operation.name =
- * execute_tool`). A small exporter of our own: bounded queue, batching, retry with backoff on
- * 429/5xx/network errors, never blocking the caller. Header values are never logged.
+ * Tool-call spans for OpenTelemetry, following the GenAI semantic conventions for tool execution
+ * (`gen_ai.operation.name = execute_tool`, span name `execute_tool {gen_ai.tool.name}`, kind
+ * INTERNAL) and the MCP conventions (`mcp.method.name`, `mcp.session.id`, `jsonrpc.request.id`).
+ * No OpenTelemetry package is loaded here: the wire format lives in otlp-encode.ts, which the
+ * exporter imports on its first batch (the CLI and a gateway without OTLP never pay for it).
  */
-import { describeError } from '../core/index.ts';
-import type { Logger } from '../core/index.ts';
 import type { MonitorEvent } from './types.ts';
 
 export type AttrValue = string | number | boolean | readonly string[];
@@ -24,6 +23,14 @@ export interface SpanInput {
   readonly status?: { readonly code: 0 | 1 | 2; readonly message?: string };
 }
 
+/** The OTLP/HTTP encodings (OTEL_EXPORTER_OTLP_PROTOCOL values); protobuf is the spec's default. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+/** The request content type of each encoding. */
+export function otlpContentType(p: OtlpProtocol): 'application/x-protobuf' | 'application/json' {
+  return p === 'http/protobuf' ? 'application/x-protobuf' : 'application/json';
+}
+
 /** A span for one tool call, from the monitor event the gateway built at completion. */
 export function toolCallSpan(
   e: MonitorEvent & { readonly traceId: string; readonly spanId: string },
@@ -34,7 +41,9 @@ export function toolCallSpan(
   } = {},
 ): SpanInput {
   const tool = e.tool ?? 'unknown';
-  const err = (e.outcome !== undefined && e.outcome !== 'ok') || e.decision === 'deny';
+  const denied = e.decision === 'deny';
+  const err = (e.outcome !== undefined && e.outcome !== 'ok') || denied;
+  const errorType = err ? (extra.errorType ?? (denied ? 'denied' : 'tool_error')) : undefined;
   return {
     traceId: e.traceId,
     spanId: e.spanId,
@@ -49,8 +58,10 @@ export function toolCallSpan(
       'gen_ai.tool.type': 'extension',
       'gen_ai.tool.call.id': extra.callId,
       'gen_ai.agent.id': e.agent,
+      'gen_ai.agent.name': e.agent,
       'mcp.method.name': e.method,
       'mcp.session.id': e.session,
+      'jsonrpc.request.id': extra.callId,
       'warden.server': e.server,
       'warden.task': e.task,
       'warden.decision': e.decision,
@@ -58,170 +69,29 @@ export function toolCallSpan(
       'warden.trust': e.trust,
       'warden.audit.seq': e.seq,
       'warden.result.bytes': e.resultBytes,
-      'error.type': err ? (extra.errorType ?? (e.decision === 'deny' ? 'denied' : 'tool_error')) : undefined,
+      'error.type': errorType,
     },
-    status: { code: err ? 2 : 0 },
+    status: err ? { code: 2, ...(errorType === undefined ? {} : { message: errorType }) } : { code: 0 },
   };
 }
 
-type OtlpValue =
-  | { stringValue: string }
-  | { intValue: string }
-  | { doubleValue: number }
-  | { boolValue: boolean }
-  | { arrayValue: { values: OtlpValue[] } };
-
-function otlpValue(v: AttrValue): OtlpValue {
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
-  return { arrayValue: { values: v.map((s) => ({ stringValue: s })) } };
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+/** Throws TypeError for ids the OTLP spec forbids (wrong length, not lowercase hex, all zero). */
+export function checkSpanIds(s: SpanInput): void {
+  if (!TRACE_ID.test(s.traceId) || s.traceId === ZERO_TRACE)
+    throw new TypeError('span traceId must be 32 lowercase hex digits, not all zero');
+  if (!SPAN_ID.test(s.spanId) || s.spanId === ZERO_SPAN)
+    throw new TypeError('span spanId must be 16 lowercase hex digits, not all zero');
+  if (s.parentSpanId !== undefined && (!SPAN_ID.test(s.parentSpanId) || s.parentSpanId === ZERO_SPAN))
+    throw new TypeError('span parentSpanId must be 16 lowercase hex digits, not all zero');
 }
 
-function otlpAttrs(a: Readonly<Record<string, AttrValue | undefined>>): { key: string; value: OtlpValue }[] {
-  const out: { key: string; value: OtlpValue }[] = [];
-  for (const [key, v] of Object.entries(a)) if (v !== undefined) out.push({ key, value: otlpValue(v) });
-  return out;
-}
-
-const nanos = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-
-/** The OTLP/JSON ExportTraceServiceRequest body for a batch of spans. */
-export function encodeTraces(
-  spans: readonly SpanInput[],
-  resource: Readonly<Record<string, AttrValue>>,
-  scope = { name: 'warden', version: '0.1.0' },
-): string {
-  return JSON.stringify({
-    resourceSpans: [
-      {
-        resource: { attributes: otlpAttrs(resource) },
-        scopeSpans: [
-          {
-            scope,
-            spans: spans.map((s) => ({
-              traceId: s.traceId,
-              spanId: s.spanId,
-              ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-              name: s.name,
-              kind: s.kind,
-              startTimeUnixNano: nanos(s.startTimeMs),
-              endTimeUnixNano: nanos(s.endTimeMs),
-              attributes: otlpAttrs(s.attributes),
-              status: s.status ?? { code: 0 },
-            })),
-          },
-        ],
-      },
-    ],
-  });
-}
-
-export interface OtlpExporterOptions {
-  /** Collector base URL, e.g. http://127.0.0.1:4318 (the exporter appends /v1/traces). */
-  readonly endpoint: string;
-  readonly serviceName?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly logger: Logger;
-  readonly maxQueue?: number;
-  readonly maxBatch?: number;
-  readonly intervalMs?: number;
-  readonly maxAttempts?: number;
-  readonly backoffMs?: number;
-}
-
-export class OtlpHttpExporter {
-  readonly #url: string;
-  readonly #headers: Record<string, string>;
-  readonly #resource: Record<string, AttrValue>;
-  readonly #log: Logger;
-  readonly #o: {
-    maxQueue: number;
-    maxBatch: number;
-    intervalMs: number;
-    maxAttempts: number;
-    backoffMs: number;
-  };
-  readonly #queue: SpanInput[] = [];
-  readonly stats = { exported: 0, dropped: 0, failedBatches: 0 };
-  #timer: NodeJS.Timeout | null = null;
-  #sending: Promise<void> | null = null;
-
-  constructor(o: OtlpExporterOptions) {
-    const u = new URL(o.endpoint.replace(/\/+$/, '') + '/v1/traces');
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      throw new TypeError('OTLP endpoint must be http(s)');
-    this.#url = u.toString();
-    this.#headers = { 'content-type': 'application/json', ...(o.headers ?? {}) };
-    this.#resource = { 'service.name': o.serviceName ?? 'warden' };
-    this.#log = o.logger.child({ exporter: 'otlp', host: u.host });
-    this.#o = {
-      maxQueue: o.maxQueue ?? 4096,
-      maxBatch: o.maxBatch ?? 256,
-      intervalMs: o.intervalMs ?? 1000,
-      maxAttempts: o.maxAttempts ?? 3,
-      backoffMs: o.backoffMs ?? 200,
-    };
-  }
-
-  /** Queues a span; never blocks. Exported on the next tick of the interval or when a batch fills. */
-  export(span: SpanInput): void {
-    if (this.#queue.length >= this.#o.maxQueue) {
-      this.stats.dropped++;
-      return;
-    }
-    this.#queue.push(span);
-    if (this.#queue.length >= this.#o.maxBatch) void this.flush();
-    else if (!this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        void this.flush();
-      }, this.#o.intervalMs);
-      this.#timer.unref();
-    }
-  }
-
-  /** Sends everything queued; resolves when done (failures are counted, not thrown). */
-  async flush(): Promise<void> {
-    while (this.#sending) await this.#sending;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#o.maxBatch);
-      this.#sending = this.#send(batch).finally(() => {
-        this.#sending = null;
-      });
-      await this.#sending;
-    }
-  }
-
-  async shutdown(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.flush();
-  }
-
-  async #send(batch: SpanInput[]): Promise<void> {
-    const body = encodeTraces(batch, this.#resource);
-    for (let attempt = 1; attempt <= this.#o.maxAttempts; attempt++) {
-      try {
-        const res = await fetch(this.#url, {
-          method: 'POST',
-          headers: this.#headers,
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          this.stats.exported += batch.length;
-          return;
-        }
-        if (res.status !== 429 && res.status < 500) break;
-      } catch (e) {
-        this.#log.debug('otlp export attempt failed', { attempt, error: describeError(e) });
-      }
-      if (attempt < this.#o.maxAttempts)
-        await new Promise((r) => setTimeout(r, this.#o.backoffMs * 2 ** (attempt - 1)));
-    }
-    this.stats.failedBatches++;
-    this.#log.warn('otlp export gave up', { spans: batch.length });
-  }
+/** Epoch milliseconds (fractional allowed) as an HrTime [seconds, nanoseconds], to the microsecond. */
+export function hrTime(ms: number): [number, number] {
+  const micros = Math.round(ms * 1000);
+  const seconds = Math.floor(micros / 1_000_000);
+  return [seconds, (micros - seconds * 1_000_000) * 1000];
 }

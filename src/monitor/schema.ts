@@ -109,8 +109,14 @@ const webhook = z.strictObject({
 });
 
 const otlp = z.strictObject({
-  /** Collector base URL; spans go to `<endpoint>/v1/traces` (OTLP/HTTP, JSON encoding). */
+  /** Collector base URL; spans go to `<endpoint>/v1/traces` (OTLP/HTTP). */
   endpoint: sinkUrl('monitor.otlp.endpoint'),
+  /** The OTLP/HTTP encoding: protobuf (the spec's default) or JSON. */
+  protocol: z
+    .enum(['http/protobuf', 'http/json'], {
+      error: 'monitor.otlp.protocol must be http/protobuf or http/json (OTLP over gRPC is not supported)',
+    })
+    .default('http/protobuf'),
   serviceName: z.string().min(1).max(100).default('warden'),
   /** Request headers whose values come from environment variables (e.g. an API key). */
   headersEnv: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are tokens'), envName).default({}),

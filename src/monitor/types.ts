@@ -36,6 +36,18 @@ export interface GrantScope {
   readonly hosts?: readonly string[];
 }
 
+/**
+ * A refusal by the task grant (issue 4), handed to the monitor after the refused call's
+ * "decided" record exists: the agent probed outside what its task was granted.
+ */
+export interface GrantRefusal {
+  readonly grantId: string;
+  /** The grant's reason (secret-free; never echoes argument values). */
+  readonly reason: string;
+  /** The constrained parameter whose value was refused, when that was the cause. */
+  readonly param?: string;
+}
+
 export interface MonitorEvent {
   /** Audit sequence number of the record this event corresponds to (evidence in alerts). */
   readonly seq?: number;

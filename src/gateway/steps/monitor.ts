@@ -6,7 +6,7 @@ import {
   resultText,
   toolCallSpan,
 } from '../../monitor/index.ts';
-import type { Alert, MonitorEvent, Trust, Verdict } from '../../monitor/index.ts';
+import type { Alert, GrantRefusal, MonitorEvent, Trust, Verdict } from '../../monitor/index.ts';
 import { interAgentLabel } from '../builtin-delegate.ts';
 import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
@@ -22,6 +22,8 @@ export interface MonitorCall {
   injectionRules?: readonly string[];
   /** `post` already ran on the request path (output-anomaly in block mode). */
   posted?: boolean;
+  /** The task grant refused the call: an out-of-scope alert follows, off the reply's path. */
+  grantRefusal?: GrantRefusal;
 }
 
 /**
@@ -35,6 +37,8 @@ export function monitorPre(ctx: CallContext): Promise<StepResult> {
   const event = callEvent(ctx);
   const call: MonitorCall = { event, pending: [] };
   ctx.monitor = call;
+  const refusal = scopeRefusal(ctx, event.time);
+  if (refusal !== undefined) call.grantRefusal = refusal;
   if (ctx.decision?.effect !== 'allow') return Promise.resolve(CONTINUE);
   let d;
   try {
@@ -52,6 +56,17 @@ export function monitorPre(ctx: CallContext): Promise<StepResult> {
   call.pending = d.alerts;
   if (d.block !== undefined) deny(ctx, `monitor:${d.block.detector}`, d.block.message);
   return Promise.resolve(CONTINUE);
+}
+
+/**
+ * The grant's refusal of this call when it is about scope (a tool, resource, path, host or
+ * value outside the grant); an expired grant is a stale credential, not probing, and is left out.
+ */
+function scopeRefusal(ctx: CallContext, now: number): GrantRefusal | undefined {
+  const g = ctx.grant;
+  const granted = ctx.session.principal.grant;
+  if (g === undefined || g.allowed || granted === undefined || now >= granted.expiresAt) return undefined;
+  return { grantId: g.grantId, reason: g.reason, ...(g.param === undefined ? {} : { param: g.param }) };
 }
 
 /** Turns the decision into a monitor denial; the audit step records and returns it. */
@@ -129,8 +144,8 @@ export function labelResult(ctx: CallContext): Promise<StepResult> {
 
 /**
  * When the call has ended (after the "completed" record is queued): delivers the alerts of
- * `pre` with the decided record as evidence, then, off the reply's path, `post` (baseline
- * update, result detectors) and the OTLP span.
+ * `pre` with the decided record as evidence, then, off the reply's path, the out-of-scope alert
+ * of a grant refusal, `post` (baseline update, result detectors) and the OTLP span.
  */
 export function monitorDone(ctx: CallContext, failure: RpcErrorReply | undefined): void {
   const gm = ctx.session.services.monitor;
@@ -142,6 +157,8 @@ export function monitorDone(ctx: CallContext, failure: RpcErrorReply | undefined
   setImmediate(() => {
     if (gm.closed) return;
     try {
+      if (call.grantRefusal !== undefined && ctx.decidedSeq !== undefined)
+        gm.monitor.grantRefused(done, call.grantRefusal);
       if (call.posted !== true) gm.monitor.post(done);
       if (gm.exporter !== undefined && trace !== undefined) {
         gm.exporter.export(

@@ -20,6 +20,6 @@ export const POST_DETECTORS: readonly (readonly [DetectorName, Detector])[] = [
 ];
 
 export { firstTool, newEgress, outOfScope, rateSpike, outputAnomaly, toxicFlow, drift };
-export { hostMatches, underPath } from './novelty.ts';
+export { hostMatches, outOfGrant, underPath } from './novelty.ts';
 export { isSensitiveTool, globMatch } from './flow.ts';
 export type { Detector, DetectorState } from './types.ts';

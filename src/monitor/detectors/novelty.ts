@@ -3,8 +3,9 @@ import { isLearning, toolKey } from '../baseline.ts';
 import type { AgentBaseline, ParamProfile } from '../baseline.ts';
 import { argFeatures, isSensitivePath, pathPrefix } from '../args.ts';
 import { own } from '../stats.ts';
-import type { Detection, MonitorEvent } from '../types.ts';
+import type { Detection, GrantRefusal, MonitorEvent } from '../types.ts';
 import type { MonitorConfig } from '../schema.ts';
+import { printable } from '../inspect/inspect.ts';
 import type { Detector } from './types.ts';
 import { seqs } from './types.ts';
 
@@ -73,6 +74,24 @@ export const outOfScope: Detector = (e, b, _s, c) => {
   }
   return null;
 };
+
+/**
+ * A call the task grant refused (a tool, a path, a host or a value outside the grant): the
+ * agent probed outside its scope. Not a baseline question, so learning does not silence it.
+ * One alert per agent, tool and parameter within the de-duplication window.
+ */
+export function outOfGrant(e: MonitorEvent, r: GrantRefusal): Detection {
+  // a resource's name is the URI the client asked for: bounded and printable
+  const key = printable(toolKey(e).slice(0, 200));
+  const what = r.param === undefined ? key : `${key} (${r.param})`;
+  return {
+    detector: 'out-of-scope',
+    severity: 'high',
+    message: `agent ${e.agent} was refused ${what} by grant ${r.grantId}: ${r.reason}`,
+    dedupKey: `out-of-scope:${e.agent}:grant:${key}${r.param === undefined ? '' : `:${r.param}`}`,
+    auditSeqs: seqs(e.seq),
+  };
+}
 
 function scopeAlert(e: MonitorEvent, what: string, severity: 'medium' | 'high', why: string): Detection {
   return {

@@ -23,4 +23,21 @@ describe('monitor config', () => {
       code: 'ERR_MONITOR_CONFIG',
     });
   });
+
+  it('exports OTLP as protobuf by default; http/json on request; gRPC and typos refused with the path', () => {
+    const endpoint = 'http://127.0.0.1:4318';
+    assert.equal(parseMonitorConfig({ otlp: { endpoint } }).otlp?.protocol, 'http/protobuf');
+    assert.equal(
+      parseMonitorConfig({ otlp: { endpoint, protocol: 'http/json' } }).otlp?.protocol,
+      'http/json',
+    );
+    assert.throws(() => parseMonitorConfig({ otlp: { endpoint, protocol: 'grpc' } }), {
+      code: 'ERR_MONITOR_CONFIG',
+      message: /^monitor\.otlp\.protocol: .*http\/protobuf or http\/json \(OTLP over gRPC is not supported\)/,
+    });
+    assert.throws(() => parseMonitorConfig({ otlp: { endpoint, protocl: 'http/json' } }), {
+      code: 'ERR_MONITOR_CONFIG',
+      message: /monitor\.otlp/,
+    });
+  });
 });

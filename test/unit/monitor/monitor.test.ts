@@ -298,3 +298,69 @@ describe('Monitor', () => {
     assert.equal(changed.flatMap((e) => run(m, e)).filter((a) => a.detector === 'drift').length, 1);
   });
 });
+
+describe('Monitor.grantRefused (out-of-scope: out of grant)', () => {
+  const refused = (seq: number, more: Partial<MonitorEvent> = {}) =>
+    call('read_file', { path: '/etc/shadow' }, T0 + HOUR, {
+      seq,
+      decision: 'deny',
+      outcome: 'denied',
+      task: 'task-1',
+      traceId: 't'.repeat(32),
+      spanId: 's'.repeat(16),
+      ...more,
+    });
+  const refusal = {
+    grantId: 'grt_1',
+    reason: 'argument path: path outside the granted globs',
+    param: 'path',
+  };
+
+  it('[CD-4] alerts once, high, with the refused call as evidence, even while the agent is learning', () => {
+    const ring = new RingSink();
+    const m = new Monitor({ config: config(), sinks: [ring] });
+    const d = m.grantRefused(refused(41), refusal);
+    assert.equal(d.block, undefined);
+    assert.equal(d.alerts.length, 1);
+    const a = d.alerts[0]!;
+    assert.equal(a.detector, 'out-of-scope');
+    assert.equal(a.severity, 'high');
+    assert.equal(a.mode, 'alert');
+    assert.equal(a.agent, 'agent-a');
+    assert.equal(a.task, 'task-1');
+    assert.deepEqual(a.evidence, { auditSeqs: [41], traceId: 't'.repeat(32), spanId: 's'.repeat(16) });
+    assert.match(a.message, /refused fs\/read_file \(path\) by grant grt_1: argument path: path outside/);
+    // the same probe again within the window: counted on the first alert, not repeated
+    assert.deepEqual(m.grantRefused(refused(42), refusal).alerts, []);
+    assert.equal(ring.list().length, 1);
+    assert.equal(m.alertStats().suppressed, 1);
+    // a different tool outside the grant is a new alert
+    const other = m.grantRefused(refused(43, { tool: 'write_file' }), {
+      grantId: 'grt_1',
+      reason: 'fs.write_file is not in the grant',
+    });
+    assert.deepEqual(other.alerts[0]!.evidence.auditSeqs, [43]);
+    assert.equal(ring.list().length, 2);
+  });
+
+  it('bounds and escapes a client-chosen resource URI in the message', () => {
+    const m = new Monitor({ config: config() });
+    const uri = 'file:///x\u001b[31m' + 'a'.repeat(500);
+    const d = m.grantRefused(refused(60, { method: 'resources/read', tool: uri }), {
+      grantId: 'grt_1',
+      reason: 'the grant does not cover the resources of fs',
+    });
+    const msg = d.alerts[0]!.message;
+    assert.equal(msg.includes('\u001b'), false);
+    assert.ok(msg.length < 400, `message of ${msg.length} characters`);
+  });
+
+  it('raises nothing when out-of-scope is off, and only alerts (never blocks) in block mode', () => {
+    const off = new Monitor({ config: config({ detectors: { 'out-of-scope': { mode: 'off' } } }) });
+    assert.deepEqual(off.grantRefused(refused(50), refusal), { alerts: [] });
+    const block = new Monitor({ config: config({ detectors: { 'out-of-scope': { mode: 'block' } } }) });
+    const d = block.grantRefused(refused(51), refusal);
+    assert.equal(d.block, undefined);
+    assert.equal(d.alerts[0]!.mode, 'alert');
+  });
+});
