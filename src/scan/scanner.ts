@@ -126,7 +126,12 @@ export function scanDefinition(def: unknown, shape: DefinitionShape, ctx: ScanCo
   }
   for (const h of hidden) textFindings(h, emit);
   const texts = [...fields.filter((f) => f.role !== 'property-name' && f.role !== 'key'), ...hidden];
-  if (shape.invokedByName) nameFindings(name, emit);
+  if (shape.invokedByName)
+    nameFindings(name, (f) =>
+      emit(
+        shape.noun === 'tool' ? f : { ...f, message: f.message.replace(/^tool name/, `${shape.noun} name`) },
+      ),
+    );
   parameterNameFindings(fields, emit);
   keyFindings(fields, emit);
   secretFlowFindings(texts, emit);
