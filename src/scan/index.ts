@@ -26,6 +26,7 @@ export type {
   ItemKind,
   ItemScanResult,
 } from './types.ts';
-export { parseToolList } from './schema.ts';
+export { parseToolList, parseDefinitionLists } from './schema.ts';
+export type { DefinitionLists } from './schema.ts';
 export { toSarif, maxSeverity, hasFindingAtLeast } from './sarif.ts';
 export type { SarifOptions } from './sarif.ts';
