@@ -10,6 +10,11 @@
  *   in the store (`pins.status(...) === 'ok'`), and the server must not be flagged: a rug pull,
  *   an operator's rejection or a split view elsewhere stops the very next call (RP-1, RP-3).
  *
+ * - Prompts, resources and resource templates (issue 6): each fetched list is scanned and
+ *   pinned by kind (`guardItems`, `guardItemList`) with the server's `tools` settings; blocked
+ *   items are hidden from their lists and `prompts/get` / `resources/read` of them refused
+ *   (`checkItem`). No split-view record for them (resource lists legitimately change).
+ *
  * Pins, approvals and flags live in the gateway's store (SQLite or PostgreSQL), so they survive
  * restarts, are shared by replicas, and `warden pins approve|reject` takes effect at once.
  */
