@@ -54,7 +54,7 @@ export function parseDefinitionLists(value: unknown): DefinitionLists {
   if (Array.isArray(value)) return { tools: parseToolList(value) };
   const inner =
     value !== null && typeof value === 'object' && !LIST_KEYS.some((k) => k in value) && 'result' in value
-      ? (value).result
+      ? value.result
       : value;
   const r = lists.safeParse(inner);
   if (!r.success || !LIST_KEYS.some((k) => r.data[k] !== undefined))
