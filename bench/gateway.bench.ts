@@ -41,6 +41,13 @@ const FROM =
       ? 'dist'
       : 'src';
 
+/** What the diagnostic extra targets are (rows' notes). */
+const NOTES = {
+  passthrough:
+    'floor: a Node.js pass-through proxy (node:http + undici, bytes forwarded, no MCP parsing, no security work)',
+  'warden-tmpfs': 'diagnosis: audit store on tmpfs (fsync free, not durable)',
+};
+
 interface Run {
   readonly dir: string;
   readonly n: number;
@@ -139,7 +146,17 @@ export default async function gatewayBench(ctx: BenchContext): Promise<BenchRow[
       tool: 'echo',
       pids: { server: proxy.child.pid, upstream: upstreamPid },
     };
-    const targets = [direct, warden, mcpProxy];
+    const pass = await run.start(
+      spawnNode([join(FIXTURES, 'passthrough-proxy.mjs'), echoUrl], { label: 'passthrough' }),
+    );
+    const passthrough: Target = {
+      label: 'passthrough',
+      url: `http://127.0.0.1:${pass.info.port as number}/mcp`,
+      headers: {},
+      tool: 'echo',
+      pids: { server: pass.child.pid, upstream: upstreamPid },
+    };
+    const targets = [direct, warden, mcpProxy, passthrough];
     if (process.env.WARDEN_BENCH_TMPFS !== '0' && existsSync('/dev/shm')) {
       // Diagnosis: the same gateway with its data directory on tmpfs, where fsync is free;
       // separates the gateway's own cost from this machine's disk (not a durable setup).
@@ -193,7 +210,7 @@ async function measure(run: Run, targets: Target[], variant: string): Promise<Be
   const lat = await latency(targets, run.n);
   ctx.log(`${variant}: capacity, ${run.rounds} round(s) × ${run.durationMs} ms per target at concurrency 32`);
   const cap = await capacity(targets, run.rounds, run.durationMs, (m) => ctx.log(m));
-  return [...latencyRows(lat, variant), ...capacityRows(cap, variant)];
+  return [...latencyRows(lat, variant, NOTES), ...capacityRows(cap, variant, NOTES)];
 }
 
 /**

@@ -121,12 +121,19 @@ export class AuditLog {
    * Records an event. Resolves with the committed record once it is durable; rejects with
    * ERR_AUDIT_WRITE / ERR_AUDIT_FAILED when the store fails (the caller fails closed),
    * ERR_AUDIT_INPUT for an event that cannot be recorded, ERR_AUDIT_CLOSED after close().
+   * `lazy`: nothing waits on this record before acting, so it joins the next batch (committed
+   * within LAZY_MS); it is still durable when the promise resolves.
    */
-  append(e: AuditEventInput): Promise<AuditRecord> {
+  append(e: AuditEventInput, opts: { lazy?: boolean } = {}): Promise<AuditRecord> {
     if (this.#closed) return Promise.reject(new AuditError('ERR_AUDIT_CLOSED', 'the audit log is closed'));
     const content = normalizeEvent(e, this.#clock.now());
     if (typeof content === 'string') return Promise.reject(new AuditError('ERR_AUDIT_INPUT', content));
-    return this.#writer.enqueue(content);
+    return this.#writer.enqueue(content, opts.lazy === true);
+  }
+
+  /** Resolves once every record appended so far (lazy ones included) is committed or refused. */
+  flush(): Promise<void> {
+    return this.#writer.flush();
   }
 
   /** True once a commit has failed: the process should stop and restart (AU-7). */

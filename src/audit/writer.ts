@@ -48,11 +48,15 @@ export interface WriterOptions {
 const ROW_PARAMS = `(${COLUMNS.map(() => '?').join(', ')})`;
 const INSERT = `INSERT INTO audit_records (${COLUMNS.join(', ')}) VALUES `;
 const PG_CHUNK = 200;
+/** The longest a lazy record waits for a batch to join before it is committed on its own. */
+export const LAZY_MS = 20;
 
 export class GroupCommitWriter {
   readonly #committer: Committer;
   readonly #opts: WriterOptions;
   #queue: Pending[] = [];
+  #lazy: Pending[] = [];
+  #lazyTimer: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
   #failed: AuditError | undefined;
 
@@ -65,16 +69,38 @@ export class GroupCommitWriter {
     return this.#failed;
   }
 
-  enqueue(content: Record<string, unknown>): Promise<AuditRecord> {
+  /**
+   * Queues a record. A `lazy` record (one nobody waits on before acting, such as a call's
+   * "completed" record) does not start a commit of its own: it joins the next batch that an
+   * urgent record starts, or is committed after `LAZY_MS` at the latest, so a stream of calls
+   * pays one commit per call instead of two and a decision never waits behind a lazy commit.
+   */
+  enqueue(content: Record<string, unknown>, lazy = false): Promise<AuditRecord> {
     if (this.#failed !== undefined) return Promise.reject(failedError());
     return new Promise<AuditRecord>((resolve, reject) => {
+      if (lazy) {
+        this.#lazy.push({ content, resolve, reject });
+        this.#lazyTimer ??= setTimeout(() => this.#release(), LAZY_MS);
+        return;
+      }
+      this.#release(false);
       this.#queue.push({ content, resolve, reject });
       this.#loop ??= this.#drain();
     });
   }
 
-  /** Resolves when everything queued so far has been committed or rejected. */
+  /** Moves lazy records (older than anything queued after them) into the commit queue. */
+  #release(start = true): void {
+    if (this.#lazyTimer !== undefined) clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
+    if (this.#lazy.length === 0) return;
+    this.#queue.push(...this.#lazy.splice(0));
+    if (start) this.#loop ??= this.#drain();
+  }
+
+  /** Resolves when everything queued so far (lazy records included) has been committed or rejected. */
   async flush(): Promise<void> {
+    this.#release();
     while (this.#loop !== undefined) await this.#loop;
   }
 
@@ -134,6 +160,7 @@ export class GroupCommitWriter {
       { cause },
     );
     for (const p of batch) p.reject(write);
+    this.#release(false);
     const rest = this.#queue.splice(0);
     for (const p of rest) p.reject(failedError());
     try {

@@ -252,7 +252,7 @@ async function complete(session: FrontSession, req: RpcRequest, signal: AbortSig
   const ref = asRecord(req.params?.ref);
   const params = { ...req.params };
   if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
-    const prompt = (await session.exposed('prompts')).find((p) => p.exposed === ref.name);
+    const prompt = await session.exposedNamed('prompts', ref.name);
     if (
       prompt === undefined ||
       !visible(session, { kind: 'prompt', server: prompt.server, name: prompt.name })

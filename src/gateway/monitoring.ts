@@ -264,11 +264,27 @@ export interface CallTrace {
 }
 
 export function traceIdFor(kind: 'task' | 'session', id: string): string {
-  return createHash('sha256').update(`warden/trace\0${kind}\0${id}`).digest('hex').slice(0, 32);
+  return memo(`t\0${kind}\0${id}`, () =>
+    createHash('sha256').update(`warden/trace\0${kind}\0${id}`).digest('hex').slice(0, 32),
+  );
 }
 
 export function sessionSpanId(session: string): string {
-  return createHash('sha256').update(`warden/span\0session\0${session}`).digest('hex').slice(0, 16);
+  return memo(`s\0${session}`, () =>
+    createHash('sha256').update(`warden/span\0session\0${session}`).digest('hex').slice(0, 16),
+  );
+}
+
+/** Derived ids of recent sessions and tasks (pure functions of their input: safe to keep). */
+const derived = new Map<string, string>();
+function memo(key: string, make: () => string): string {
+  let v = derived.get(key);
+  if (v === undefined) {
+    if (derived.size >= 4096) derived.clear();
+    v = make();
+    derived.set(key, v);
+  }
+  return v;
 }
 
 export function callTrace(session: string, task: string | undefined): CallTrace {

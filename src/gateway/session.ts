@@ -95,6 +95,18 @@ export class FrontSession {
   readonly inflight = new Map<string, { abort: AbortController; channel?: ClientChannel; server?: string }>();
   readonly slots = new Map<string, UpstreamSlot>();
   readonly #lists = new Map<string, { generation: number; items: Record<string, unknown>[] }>();
+  /**
+   * The last exposure of each kind, reused while every server's list is the same array (lists
+   * are cached per upstream generation), so a call does not recompute collision skeletons.
+   */
+  readonly #exposure = new Map<
+    'tools' | 'prompts',
+    {
+      inputs: readonly (readonly Record<string, unknown>[])[];
+      list: ExposedTool[];
+      byName: Map<string, ExposedTool>;
+    }
+  >();
   #closed = false;
   readonly #unsubscribe: (() => void) | undefined;
   /** Scanner, pins and split-view decisions for the tool lists this session is shown (issue 6). */
@@ -218,6 +230,21 @@ export class FrontSession {
 
   /** Tools (or prompts) of every server that answers, under collision-free exposed names. */
   async exposed(kind: 'tools' | 'prompts'): Promise<ExposedTool[]> {
+    const { list } = await this.#exposeAll(kind);
+    if (kind !== 'tools') return [...list];
+    return [...list, ...builtinTools(this)];
+  }
+
+  /** The exposed tool (or prompt) of that name, or undefined: the routing table of a call. */
+  async exposedNamed(kind: 'tools' | 'prompts', name: string): Promise<ExposedTool | undefined> {
+    const found = (await this.#exposeAll(kind)).byName.get(name);
+    if (found !== undefined || kind !== 'tools') return found;
+    return builtinTools(this).find((t) => t.exposed === name);
+  }
+
+  async #exposeAll(
+    kind: 'tools' | 'prompts',
+  ): Promise<{ list: ExposedTool[]; byName: Map<string, ExposedTool> }> {
     const perServer = await Promise.all(
       [...this.slots.keys()].map(async (server) => {
         const prefix = this.slots.get(server)!.config.prefix;
@@ -229,9 +256,13 @@ export class FrontSession {
         }
       }),
     );
+    const inputs = perServer.map((p) => p.items);
+    const cached = this.#exposure.get(kind);
+    if (cached !== undefined && cached.inputs.every((items, i) => items === inputs[i])) return cached;
     const list = exposeNamed(perServer, this.services.logger, kind === 'tools' ? 'tool' : 'prompt').exposed;
-    if (kind === 'tools') list.push(...builtinTools(this));
-    return list;
+    const entry = { inputs, list, byName: new Map(list.map((t) => [t.exposed, t])) };
+    this.#exposure.set(kind, entry);
+    return entry;
   }
 
   /**

@@ -16,8 +16,12 @@
  *   (`checkItem`). No split-view record for them (resource lists legitimately change).
  *
  * Pins, approvals and flags live in the gateway's store (SQLite or PostgreSQL), so they survive
- * restarts, are shared by replicas, and `warden pins approve|reject` takes effect at once.
+ * restarts and are shared by replicas. `warden pins approve` takes effect at the next call (a
+ * refusal is never cached); a positive verdict (pin ok, server not flagged) is reused for at
+ * most `OK_REUSE_MS`, so `warden pins reject|flag` from another process stops calls within that
+ * bound, and anything this process's guard records (a rug pull, a split view) at once.
  */
+import { performance } from 'node:perf_hooks';
 import type { AuditLog } from '../audit/index.ts';
 import type { ServerConfig } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
@@ -83,6 +87,8 @@ function blocked(reason: Blocked): CallCheck {
 interface ServerState {
   readonly decisions: ReadonlyMap<string, ToolDecision>;
   readonly defs: ReadonlyMap<string, Def>;
+  /** Pin hash of each definition, computed once per listing. */
+  readonly hashes: ReadonlyMap<string, string>;
   readonly serverBlocked: DecisionReason | null;
 }
 
@@ -98,6 +104,14 @@ const ITEM_KEY_FIELD: Readonly<Record<ItemKind, string>> = {
   'resource-template': 'uriTemplate',
 };
 
+/**
+ * How long a positive store verdict (a tool's pin is ok, a server has no split-view flag) is
+ * reused without reading the store again: the bound on how late a rejection made by another
+ * process (`warden pins reject`, another replica's split-view flag) reaches this gateway. The
+ * same order as identity revocation (250 ms). Refusals are never reused.
+ */
+export const OK_REUSE_MS = 250;
+
 /** One per gateway: the pin store, per-server settings and the audit of verdicts. */
 export class SupplyGuard {
   readonly pins: PinStore;
@@ -107,6 +121,8 @@ export class SupplyGuard {
   readonly #catalog: ReadonlyMap<string, CatalogEntry> | undefined;
   /** Last audited (hash, reason) per server/tool: a verdict is recorded when it changes. */
   readonly #audited = new Map<string, string>();
+  /** Positive verdicts read from the store, until when they may be reused (monotonic ms). */
+  readonly #okUntil = new Map<string, number>();
 
   constructor(
     pins: PinStore,
@@ -139,7 +155,37 @@ export class SupplyGuard {
 
   /** Open split-view flags of a server, under any capability key. */
   async flagged(server: string): Promise<boolean> {
-    return (await this.pins.flags()).some((f) => f.server === server || f.server.startsWith(`${server}+`));
+    const key = `flag\u0000${server}`;
+    if (this.#reusable(key)) return false;
+    const flagged = (await this.pins.flags()).some(
+      (f) => f.server === server || f.server.startsWith(`${server}+`),
+    );
+    if (!flagged) this.#remember(key);
+    return flagged;
+  }
+
+  /** The store's pin status of a tool definition; an `ok` status is reused for `OK_REUSE_MS`. */
+  async pinStatus(server: string, tool: string, hash: string): ReturnType<PinStore['status']> {
+    const key = `pin\u0000${server}\u0000${tool}\u0000${hash}`;
+    if (this.#reusable(key)) return 'ok';
+    const status = await this.pins.status(server, tool, hash);
+    if (status === 'ok') this.#remember(key);
+    return status;
+  }
+
+  /** Drops every reusable verdict: this process just recorded something in the pin store. */
+  forgetVerdicts(): void {
+    this.#okUntil.clear();
+  }
+
+  #reusable(key: string): boolean {
+    const until = this.#okUntil.get(key);
+    return until !== undefined && performance.now() < until;
+  }
+
+  #remember(key: string): void {
+    if (this.#okUntil.size >= 10_000) this.#okUntil.clear();
+    this.#okUntil.set(key, performance.now() + OK_REUSE_MS);
   }
 
   /** Runs the guard over a freshly listed server and audits what changed. */
@@ -151,6 +197,7 @@ export class SupplyGuard {
     listChanged: boolean,
     capabilities: readonly string[] = [],
   ): Promise<GuardResult> {
+    this.forgetVerdicts();
     const cfg = this.#servers.get(server);
     if (cfg === undefined) throw new TypeError(`unknown server ${server}`);
     const others = await this.#otherServerTools(server);
@@ -346,6 +393,7 @@ export class SessionSupply {
     if (!this.#listed.has(server)) return false;
     this.#changed.add(server);
     this.#state.delete(server);
+    this.#guard.forgetVerdicts();
     void this.#guard.auditListChanged(server, this.#callerId, this.#sessionId).catch(() => {});
     return true;
   }
@@ -449,10 +497,17 @@ export class SessionSupply {
     this.#changed.delete(server);
     this.#listed.add(server);
     const defsByName = new Map<string, Def>();
-    for (const d of defs) if (typeof d['name'] === 'string') defsByName.set(d['name'], d);
+    const hashes = new Map<string, string>();
+    for (const d of defs) {
+      if (typeof d['name'] !== 'string') continue;
+      defsByName.set(d['name'], d);
+      hashes.set(d['name'], pinHash(d));
+    }
+    this.#guard.forgetVerdicts(); // the guard run above may have changed pins or flags
     this.#state.set(server, {
       decisions: new Map(r.tools.map((t) => [t.tool, t])),
       defs: defsByName,
+      hashes,
       serverBlocked: r.serverBlocked,
     });
   }
@@ -469,16 +524,16 @@ export class SessionSupply {
 
   /**
    * Right before a call is forwarded: the definition this session was shown must match its
-   * approved pin now (read from the store, so a change approved or rejected elsewhere counts).
+   * approved pin now (read from the store, so a change approved or rejected elsewhere counts;
+   * a positive answer is reused for at most OK_REUSE_MS).
    */
   async check(server: string, tool: string): Promise<CallCheck> {
-    const pins = this.#guard.pins;
     const state = this.#state.get(server);
     const flagged = await this.#guard.flagged(server);
     const s = this.#staticCheck(state, tool, flagged);
     if ('ok' in s) return s;
-    const hash = pinHash(state!.defs.get(tool)!);
-    const status = await pins.status(server, tool, hash);
+    const hash = state!.hashes.get(tool)!;
+    const status = await this.#guard.pinStatus(server, tool, hash);
     switch (status) {
       case 'ok':
       case 'new':

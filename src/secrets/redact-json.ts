@@ -24,32 +24,63 @@ export function redactJson<T>(redactor: Redactor, value: T): RedactJsonResult<T>
   return { value: out as T, findings };
 }
 
+/**
+ * Copy on write: a string, array or object without a finding inside is returned as it is (the
+ * same reference), so a clean result costs one pass and no allocation.
+ */
 function walk(r: Redactor, v: unknown, path: string, findings: JsonFinding[], depth: number): unknown {
   if (depth > MAX_DEPTH) throw new RangeError('value nested too deeply to redact');
   if (typeof v === 'string') {
     const res = r.redact(v);
+    if (res.findings.length === 0) return v;
     for (const f of res.findings) findings.push({ path, ruleId: f.ruleId });
     return res.text;
   }
   if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') return v;
-  if (Array.isArray(v)) return v.map((x, i) => walk(r, x, `${path}/${i}`, findings, depth + 1));
-  if (typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      const key = r.redact(k);
-      for (const f of key.findings)
-        findings.push({ path: `${path}/${escapePointer(key.text)}`, ruleId: f.ruleId });
-      // defineProperty: a `__proto__` key stays an own property instead of setting the prototype.
-      Object.defineProperty(out, key.text, {
-        value: walk(r, x, `${path}/${escapePointer(key.text)}`, findings, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      const y = walk(r, x, `${path}/${i}`, findings, depth + 1);
+      if (y !== x && out === undefined) out = v.slice(0, i);
+      out?.push(y);
     }
-    return out;
+    return out ?? v;
+  }
+  if (typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>);
+    let out: Record<string, unknown> | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const [k, x] = entries[i]!;
+      const key = r.redact(k);
+      const keyText = key.findings.length === 0 ? k : key.text;
+      for (const f of key.findings)
+        findings.push({ path: `${path}/${escapePointer(keyText)}`, ruleId: f.ruleId });
+      const y = walk(r, x, `${path}/${escapePointer(keyText)}`, findings, depth + 1);
+      if (out === undefined && (y !== x || keyText !== k)) {
+        out = {};
+        for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
+      }
+      if (out !== undefined) define(out, keyText, y);
+    }
+    // A plain JSON object is returned as is; anything else (a class instance) was never JSON.
+    return (
+      out ??
+      (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null ? v : copy(entries))
+    );
   }
   return null;
+}
+
+/** defineProperty: a `__proto__` key stays an own property instead of setting the prototype. */
+function define(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function copy(entries: readonly (readonly [string, unknown])[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of entries) define(out, k, x);
+  return out;
 }
 
 function escapePointer(s: string): string {

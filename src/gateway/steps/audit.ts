@@ -82,23 +82,26 @@ export function auditCompleted(ctx: CallContext, failure: RpcErrorReply | undefi
     ctx.errorCode,
   );
   services.audit
-    .append({
-      kind: ctx.decidedSeq === undefined ? 'mcp.rejected' : 'mcp.completed',
-      principal: session.principal.agentName,
-      session: session.id,
-      ...ctx.trace,
-      method: ctx.method,
-      server: ctx.target?.server,
-      tool: ctx.target?.name,
-      outcome,
-      ...(ctx.errorCode === undefined ? {} : { errorCode: ctx.errorCode }),
-      durationMs,
-      ...(ctx.resultBytes === undefined ? {} : { resultBytes: ctx.resultBytes }),
-      data: {
-        ...(ctx.decidedSeq === undefined ? {} : { decidedSeq: ctx.decidedSeq }),
-        ...(failure === undefined ? {} : { rpcCode: failure.code }),
+    .append(
+      {
+        kind: ctx.decidedSeq === undefined ? 'mcp.rejected' : 'mcp.completed',
+        principal: session.principal.agentName,
+        session: session.id,
+        ...ctx.trace,
+        method: ctx.method,
+        server: ctx.target?.server,
+        tool: ctx.target?.name,
+        outcome,
+        ...(ctx.errorCode === undefined ? {} : { errorCode: ctx.errorCode }),
+        durationMs,
+        ...(ctx.resultBytes === undefined ? {} : { resultBytes: ctx.resultBytes }),
+        data: {
+          ...(ctx.decidedSeq === undefined ? {} : { decidedSeq: ctx.decidedSeq }),
+          ...(failure === undefined ? {} : { rpcCode: failure.code }),
+        },
       },
-    })
+      { lazy: true },
+    ) // joins the next decision's batch: one commit per call
     .catch((e: unknown) =>
       services.logger.error('audit append (completed) failed', { error: (e as Error).message }),
     );

@@ -19,7 +19,7 @@ export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
       const kind = ctx.method === 'tools/call' ? 'tools' : 'prompts';
       const what = kind === 'tools' ? 'tool' : 'prompt';
       // Only a name this session can be shown resolves: the exposed list is the routing table.
-      const found = (await ctx.session.exposed(kind)).find((t) => t.exposed === name);
+      const found = await ctx.session.exposedNamed(kind, name);
       if (found === undefined)
         return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${printable(name, 140)}`);
       ctx.target = {

@@ -45,6 +45,9 @@ export function inspectContent(input: string, o: InspectOptions = {}): InspectRe
   const perRule = o.maxPerRule ?? 3;
   hiddenCharFindings(src, n, findings);
   for (const rule of TEXT_RULES) {
+    // Most content matches no rule: a plain test first spares matchAll's per-call RegExp clone.
+    rule.re.lastIndex = 0;
+    if (!rule.re.test(n.text)) continue;
     rule.re.lastIndex = 0;
     let count = 0;
     for (const m of n.text.matchAll(rule.re)) {

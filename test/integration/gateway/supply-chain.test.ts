@@ -10,6 +10,9 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../../../src/config/index.ts';
 import { startGateway } from '../../../src/gateway/index.ts';
+import { OK_REUSE_MS } from '../../../src/gateway/supply.ts';
+import { PinStore } from '../../../src/registry/index.ts';
+import { openSqlite } from '../../../src/store/index.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import type { TestGateway } from '../../helpers/gateway.ts';
 
@@ -102,6 +105,37 @@ describe('gateway supply-chain enforcement', () => {
           (x) => x.kind === 'supply.verdict' && x.decision === 'deny' && x.reasons?.[0] === 'changed',
         ),
       );
+    });
+  });
+
+  describe('rejection by another process', () => {
+    let t: TestGateway;
+    before(async () => {
+      t = await startTestGateway({ policies: { 'p.cedar': POLICY }, yaml: yaml('stable') });
+    });
+    after(() => t.cleanup());
+
+    it(`[RP-1] a rejection made through another connection stops calls within ${OK_REUSE_MS} ms; approval applies at the next call`, async () => {
+      const c = await t.client(await t.agent('other-proc', ['u']));
+      assert.deepEqual(await names(c), ['supply.add']);
+      await add(c);
+      await add(c); // a positive verdict may now be reused for OK_REUSE_MS
+      const db = openSqlite(join(t.gw.services.config.dataDir, 'warden.db'));
+      try {
+        const other = await PinStore.open(db); // as `warden pins reject` would, in its own process
+        const hash = (await other.list('supply'))[0]!.seenHash;
+        await other.reject('supply', 'add', 'test');
+        await new Promise((r) => setTimeout(r, OK_REUSE_MS + 50));
+        const r = await refusal(add(c));
+        assert.equal(r.reason, 'rejected');
+        assert.equal(effects(t).length, 2, 'the refused call never reached the server');
+        // Twin: an approval is never waiting behind a cached refusal.
+        await other.approve('supply', 'add', hash, 'test');
+        await add(c);
+        assert.equal(effects(t).length, 3);
+      } finally {
+        await db.close();
+      }
     });
   });
 

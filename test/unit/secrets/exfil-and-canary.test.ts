@@ -69,6 +69,24 @@ describe('redactJson', () => {
     assert.equal(JSON.stringify(out), '{"__proto__":{"t":"[REDACTED:secret:SLACK_TOKEN]"}}');
   });
 
+  it('copies only the path to a finding and never changes the input', () => {
+    const clean = { keep: { deep: ['x', 1] } };
+    const input = { clean, list: ['ok', { t: `a ${SECRET}` }], after: 'z' };
+    const before = JSON.stringify(input);
+    const out = redactJson(r, input).value;
+    assert.equal(JSON.stringify(input), before, 'the input is not modified');
+    assert.notEqual(out, input);
+    assert.equal(out.clean, clean, 'a clean subtree is shared, not copied');
+    assert.deepEqual(Object.keys(out), ['clean', 'list', 'after'], 'key order is kept');
+    assert.equal(out.list[0], 'ok');
+    assert.deepEqual(out.list[1], { t: 'a [REDACTED:secret:SLACK_TOKEN]' });
+  });
+
+  it('returns a clean value itself, without copying it', () => {
+    const v = { a: ['b', 2], c: { d: false } };
+    assert.equal(redactJson(r, v).value, v);
+  });
+
   it('returns equal content when no secret is present (deny twin)', () => {
     const v = { a: ['b', 2], c: { d: false } };
     assert.deepEqual(redactJson(r, v), { value: v, findings: [] });
