@@ -164,11 +164,19 @@ export class SupplyGuard {
     return flagged;
   }
 
-  /** The store's pin status of a tool definition; an `ok` status is reused for `OK_REUSE_MS`. */
-  async pinStatus(server: string, tool: string, hash: string): ReturnType<PinStore['status']> {
-    const key = `pin\u0000${server}\u0000${tool}\u0000${hash}`;
+  /**
+   * The store's pin status of a definition (a tool unless `kind` says otherwise); an `ok` status
+   * is reused for `OK_REUSE_MS`.
+   */
+  async pinStatus(
+    server: string,
+    tool: string,
+    hash: string,
+    kind: PinKind = 'tool',
+  ): ReturnType<PinStore['status']> {
+    const key = `pin\u0000${kind}\u0000${server}\u0000${tool}\u0000${hash}`;
     if (this.#reusable(key)) return 'ok';
-    const status = await this.pins.status(server, tool, hash);
+    const status = await this.pins.status(server, tool, hash, kind);
     if (status === 'ok') this.#remember(key);
     return status;
   }
@@ -235,6 +243,7 @@ export class SupplyGuard {
     sessionId: string,
     listChanged: boolean,
   ): Promise<ItemGuardResult> {
+    this.forgetVerdicts();
     const cfg = this.#servers.get(server);
     if (cfg === undefined) throw new TypeError(`unknown server ${server}`);
     const result = await guardItemList(this.pins, server, kind, defs, {
@@ -281,6 +290,7 @@ export class SupplyGuard {
           verdict: d.scan.verdict,
         });
     }
+    this.forgetVerdicts(); // the guard run above may have changed pins
     return result;
   }
 
@@ -452,7 +462,7 @@ export class SessionSupply {
     const state = this.#items.get(`${server}\u0000${kind}`);
     const s = this.#itemStatic(state, key, await this.#guard.flagged(server));
     if ('ok' in s) return s;
-    const status = await this.#guard.pins.status(server, key, s.hash, kind);
+    const status = await this.#guard.pinStatus(server, key, s.hash, kind);
     switch (status) {
       case 'ok':
       case 'new':
