@@ -6,6 +6,7 @@ import { runPipeline } from './pipeline.ts';
 import { BUILTIN_SERVER } from './builtin-delegate.ts';
 import { upstreamFailure } from './steps/forward.ts';
 import { grantVisible } from './steps/grant.ts';
+import { itemBlockedError } from './steps/verify-pin.ts';
 import type { RpcErrorReply } from './pipeline.ts';
 import type { PolicyPrincipal, PolicyResource } from '../policy/index.ts';
 
@@ -98,8 +99,10 @@ export async function dispatch(
     case 'prompts/list':
       return listed(session, req, async () => {
         const prompts = await session.exposed('prompts');
+        const callable = await usablePrompts(session, prompts); // quarantined, held, changed: hidden
         return {
           prompts: prompts
+            .filter((p) => callable.has(p.exposed))
             .filter((p) => visible(session, { kind: 'prompt', server: p.server, name: p.name }))
             .map((p) => p.def),
         };
@@ -201,14 +204,24 @@ async function resources(
   const field = kind === 'resources' ? 'uri' : 'uriTemplate';
   for (const server of session.slots.keys()) {
     let items: Record<string, unknown>[];
+    let usable: ReadonlySet<string>;
     try {
       items = await session.list(server, kind);
+      usable = await session.supply.visibleItems(
+        server,
+        kind === 'resources' ? 'resource' : 'resource-template',
+      );
     } catch {
       continue;
     }
     for (const item of items) {
       const key = item[field];
       if (typeof key !== 'string' || seen.has(key)) continue; // first server wins a URI (SH-1)
+      if (!usable.has(key)) {
+        // quarantined, held or changed (issue 6): hidden, and it still owns its URI for routing
+        seen.add(key);
+        continue;
+      }
       if (kind === 'resources' && !visible(session, { kind: 'resource', server, uri: key })) continue;
       if (
         kind === 'resourceTemplates' &&
@@ -226,11 +239,13 @@ async function routedToResource(session: FrontSession, req: RpcRequest, signal: 
   const uri = req.params?.uri;
   if (typeof uri !== 'string')
     return { error: { code: RpcCode.INVALID_PARAMS, message: 'Invalid params: uri must be a string' } };
-  const server = await session.serverForResource(uri);
-  if (server === undefined || !visible(session, { kind: 'resource', server, uri })) {
+  const target = await session.resourceTarget(uri);
+  if (target === undefined || !visible(session, { kind: 'resource', server: target.server, uri })) {
     return { error: { code: RpcCode.INVALID_PARAMS, message: 'Unknown resource' } };
   }
-  return relay(session, server, req.method, { uri }, signal);
+  const refused = await supplyRefusal(session, target.server, { kind: target.kind, key: target.key }, uri);
+  if (refused !== undefined) return refused;
+  return relay(session, target.server, req.method, { uri }, signal);
 }
 
 async function complete(session: FrontSession, req: RpcRequest, signal: AbortSignal): Promise<Reply> {
@@ -244,6 +259,13 @@ async function complete(session: FrontSession, req: RpcRequest, signal: AbortSig
     ) {
       return { error: { code: RpcCode.INVALID_PARAMS, message: 'Unknown prompt' } };
     }
+    const refused = await supplyRefusal(
+      session,
+      prompt.server,
+      { kind: 'prompt', key: prompt.name },
+      prompt.exposed,
+    );
+    if (refused !== undefined) return refused;
     return relay(
       session,
       prompt.server,
@@ -253,10 +275,54 @@ async function complete(session: FrontSession, req: RpcRequest, signal: AbortSig
     );
   }
   if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
-    const server = await session.serverForResource(ref.uri);
-    if (server !== undefined) return relay(session, server, req.method, params, signal);
+    const target = await session.resourceTarget(ref.uri);
+    if (target !== undefined) {
+      const refused = await supplyRefusal(
+        session,
+        target.server,
+        { kind: target.kind, key: target.key },
+        ref.uri,
+      );
+      return refused ?? relay(session, target.server, req.method, params, signal);
+    }
   }
   return { error: { code: RpcCode.INVALID_PARAMS, message: 'Invalid params: unknown completion reference' } };
+}
+
+/** Exposed names of the prompts the supply guard lets this session see now. */
+async function usablePrompts(
+  session: FrontSession,
+  prompts: readonly { server: string; name: string; exposed: string }[],
+): Promise<ReadonlySet<string>> {
+  const servers = [...new Set(prompts.map((p) => p.server))];
+  const per = new Map(
+    await Promise.all(servers.map(async (s) => [s, await session.supply.visibleItems(s, 'prompt')] as const)),
+  );
+  return new Set(prompts.filter((p) => per.get(p.server)?.has(p.name) === true).map((p) => p.exposed));
+}
+
+/**
+ * The supply guard's refusal for requests outside the pipeline that touch a prompt or resource
+ * (completion, subscribe): a quarantined, held or changed definition is not reachable there either.
+ */
+async function supplyRefusal(
+  session: FrontSession,
+  server: string,
+  item: { kind: 'prompt' | 'resource' | 'resource-template'; key: string },
+  shown: string,
+): Promise<Reply | undefined> {
+  try {
+    const check = await session.supply.checkItem(server, item.kind, item.key);
+    return check.ok ? undefined : { error: itemBlockedError(server, item, shown, check) };
+  } catch {
+    return {
+      error: {
+        code: RpcCode.FORBIDDEN,
+        message: `Forbidden: the ${item.kind} pin could not be verified (fail closed)`,
+        data: { code: 'ERR_PIN_UNAVAILABLE' },
+      },
+    };
+  }
 }
 
 async function relay(

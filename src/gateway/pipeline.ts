@@ -16,6 +16,7 @@ import { labelResult, monitorDone, monitorPre } from './steps/monitor.ts';
 import type { MonitorCall } from './steps/monitor.ts';
 import { callTrace } from './monitoring.ts';
 import type { CallTrace } from './monitoring.ts';
+import type { ItemKind } from './supply.ts';
 
 /**
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
@@ -40,11 +41,18 @@ export interface CallContext {
   readonly channel: ClientChannel | undefined;
   readonly signal: AbortSignal;
   readonly startedAt: number;
-  target?: { server: string; name: string; exposed: string; def?: Readonly<Record<string, unknown>> };
+  target?: {
+    server: string;
+    name: string;
+    exposed: string;
+    def?: Readonly<Record<string, unknown>>;
+    /** For prompts/get and resources/read: the prompt, resource or template the supply guard checks. */
+    item?: { kind: ItemKind; key: string };
+  };
   args?: Record<string, unknown>;
   /** The arguments as the audit log stores them (secrets redacted; set by the exfil step). */
   auditArgs?: unknown;
-  /** Pin (sha256:…) of the called tool's definition, once verified against the store. */
+  /** Pin (sha256:…) of the called tool's (prompt's, resource's) definition, once verified against the store. */
   toolHash?: string;
   /** Secret findings the redaction step removed from (or withheld with) the result. */
   secretFindings?: number;

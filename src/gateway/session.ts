@@ -10,7 +10,7 @@ import { exposeNamed } from './catalog.ts';
 import type { ExposedTool } from './catalog.ts';
 import { UpstreamRpcError } from './errors.ts';
 import { scrub, stderrLogger } from './secrets-redact.ts';
-import type { SessionSupply } from './supply.ts';
+import type { ItemKind, SessionSupply } from './supply.ts';
 import { builtinTools } from './builtin-delegate.ts';
 
 /** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
@@ -33,6 +33,26 @@ const LIST_CAPABILITY: Record<ListKind, string> = {
   resourceTemplates: 'resources',
 };
 const MAX_PAGES = 100;
+/** The supply guard's kind of each listed kind other than tools. */
+const ITEM_KIND: Readonly<Record<Exclude<ListKind, 'tools'>, ItemKind>> = {
+  prompts: 'prompt',
+  resources: 'resource',
+  resourceTemplates: 'resource-template',
+};
+/** Which listings a `list_changed` notification renews. */
+const CHANGED_LISTS: Readonly<Record<string, readonly ListKind[]>> = {
+  'notifications/tools/list_changed': ['tools'],
+  'notifications/prompts/list_changed': ['prompts'],
+  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
+};
+
+/** Where a resource URI goes: its server, and the resource or template definition it matched. */
+export interface ResourceTarget {
+  readonly server: string;
+  readonly kind: 'resource' | 'resource-template';
+  /** The resource's URI or the matching template's URI template (its pin key). */
+  readonly key: string;
+}
 
 /** Server-initiated requests the gateway relays to a client that declared the capability. */
 const RELAYED_REQUESTS = new Set(['sampling/createMessage', 'elicitation/create']);
@@ -182,7 +202,9 @@ export class FrontSession {
       cursor = typeof r?.nextCursor === 'string' ? r.nextCursor : undefined;
       if (cursor === undefined) break;
     }
-    if (kind === 'tools') await this.supply.listed(server, items); // scan, pins, split view
+    // Scan, pins (and split view for tools): quarantined, held or changed items are hidden later.
+    if (kind === 'tools') await this.supply.listed(server, items);
+    else await this.supply.listedItems(server, ITEM_KIND[kind], items);
     const clean = this.#cleanList(slot.config, items);
     this.#lists.set(key, { generation: slot.generation, items: clean });
     return clean;
@@ -248,6 +270,11 @@ export class FrontSession {
    * resource list has it, else the first whose URI templates match it. Unknown URIs are refused.
    */
   async serverForResource(uri: string): Promise<string | undefined> {
+    return (await this.resourceTarget(uri))?.server;
+  }
+
+  /** As `serverForResource`, with the resource or template definition that matched (for the supply guard). */
+  async resourceTarget(uri: string): Promise<ResourceTarget | undefined> {
     const servers = [...this.slots.keys()];
     const lists = await Promise.all(
       servers.map(async (server) => {
@@ -264,11 +291,15 @@ export class FrontSession {
     );
     // Configuration order decides, as in listings: a later server never takes over a URI (SH-1).
     const exact = lists.find((l) => l.resources.some((r) => r.uri === uri));
-    if (exact !== undefined) return exact.server;
-    const byTemplate = lists.find((l) =>
-      l.templates.some((t) => typeof t.uriTemplate === 'string' && templateMatches(t.uriTemplate, uri)),
-    );
-    return byTemplate?.server;
+    if (exact !== undefined) return { server: exact.server, kind: 'resource', key: uri };
+    for (const l of lists) {
+      const t = l.templates.find(
+        (x) => typeof x.uriTemplate === 'string' && templateMatches(x.uriTemplate, uri),
+      );
+      if (t !== undefined)
+        return { server: l.server, kind: 'resource-template', key: t.uriTemplate as string };
+    }
+    return undefined;
   }
 
   #fromUpstream(server: string, method: string, raw: Record<string, unknown> | undefined): void {
@@ -282,13 +313,15 @@ export class FrontSession {
       });
       return;
     }
-    const relist = method === 'notifications/tools/list_changed' && this.supply.listChanged(server);
+    const relist = (CHANGED_LISTS[method] ?? []).filter((k) =>
+      k === 'tools' ? this.supply.listChanged(server) : this.supply.itemsChanged(server, ITEM_KIND[k]),
+    );
     if (method.endsWith('/list_changed')) {
       for (const key of [...this.#lists.keys()])
         if (key.startsWith(`${server}\u0000`)) this.#lists.delete(key);
     }
-    // Re-list at once: the scanner and pins judge the new list before anyone calls it (RP-1, RP-2).
-    if (relist) void this.list(server, 'tools').catch(() => {});
+    // Re-list at once: the scanner and pins judge the new list before anyone uses it (RP-1, RP-2).
+    for (const k of relist) void this.list(server, k).catch(() => {});
     if (method === 'notifications/progress') {
       const route = this.progressRoutes.get(`${server}\u0000${String(params?.progressToken)}`);
       route?.channel?.send({

@@ -10,6 +10,11 @@
  *   in the store (`pins.status(...) === 'ok'`), and the server must not be flagged: a rug pull,
  *   an operator's rejection or a split view elsewhere stops the very next call (RP-1, RP-3).
  *
+ * - Prompts, resources and resource templates (issue 6): each fetched list is scanned and
+ *   pinned by kind (`guardItems`, `guardItemList`) with the server's `tools` settings; blocked
+ *   items are hidden from their lists and `prompts/get` / `resources/read` of them refused
+ *   (`checkItem`). No split-view record for them (resource lists legitimately change).
+ *
  * Pins, approvals and flags live in the gateway's store (SQLite or PostgreSQL), so they survive
  * restarts and are shared by replicas. `warden pins approve` takes effect at the next call (a
  * refusal is never cached); a positive verdict (pin ok, server not flagged) is reused for at
@@ -20,11 +25,21 @@ import { performance } from 'node:perf_hooks';
 import type { AuditLog } from '../audit/index.ts';
 import type { ServerConfig } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
-import { guardToolList, pinHash, PinStore } from '../registry/index.ts';
-import type { CatalogEntry, DecisionReason, GuardResult, ToolDecision } from '../registry/index.ts';
+import { guardItemList, guardToolList, pinHash, PinStore } from '../registry/index.ts';
+import type {
+  CatalogEntry,
+  DecisionReason,
+  GuardResult,
+  ItemDecision,
+  ItemGuardResult,
+  PinKind,
+  ToolDecision,
+} from '../registry/index.ts';
 import type { SqlClient } from '../store/index.ts';
 
 type Def = Readonly<Record<string, unknown>>;
+/** Prompts, resources and resource templates: scanned and pinned like tools (issue 6). */
+export type ItemKind = Exclude<PinKind, 'tool'>;
 type Blocked = Exclude<DecisionReason, 'ok'>;
 
 /** The reason an agent reads in `error.data.reason` (stable strings). */
@@ -76,6 +91,18 @@ interface ServerState {
   readonly hashes: ReadonlyMap<string, string>;
   readonly serverBlocked: DecisionReason | null;
 }
+
+interface ItemState {
+  readonly decisions: ReadonlyMap<string, ItemDecision>;
+  readonly defs: ReadonlyMap<string, Def>;
+  readonly listBlocked: DecisionReason | null;
+}
+
+const ITEM_KEY_FIELD: Readonly<Record<ItemKind, string>> = {
+  prompt: 'name',
+  resource: 'uri',
+  'resource-template': 'uriTemplate',
+};
 
 /**
  * How long a positive store verdict (a tool's pin is ok, a server has no split-view flag) is
@@ -137,11 +164,19 @@ export class SupplyGuard {
     return flagged;
   }
 
-  /** The store's pin status of a tool definition; an `ok` status is reused for `OK_REUSE_MS`. */
-  async pinStatus(server: string, tool: string, hash: string): ReturnType<PinStore['status']> {
-    const key = `pin\u0000${server}\u0000${tool}\u0000${hash}`;
+  /**
+   * The store's pin status of a definition (a tool unless `kind` says otherwise); an `ok` status
+   * is reused for `OK_REUSE_MS`.
+   */
+  async pinStatus(
+    server: string,
+    tool: string,
+    hash: string,
+    kind: PinKind = 'tool',
+  ): ReturnType<PinStore['status']> {
+    const key = `pin\u0000${kind}\u0000${server}\u0000${tool}\u0000${hash}`;
     if (this.#reusable(key)) return 'ok';
-    const status = await this.pins.status(server, tool, hash);
+    const status = await this.pins.status(server, tool, hash, kind);
     if (status === 'ok') this.#remember(key);
     return status;
   }
@@ -173,9 +208,7 @@ export class SupplyGuard {
     this.forgetVerdicts();
     const cfg = this.#servers.get(server);
     if (cfg === undefined) throw new TypeError(`unknown server ${server}`);
-    const others = (await this.pins.list())
-      .filter((r) => r.server !== server && this.#servers.has(r.server))
-      .map((r) => `${r.server}.${r.tool}`);
+    const others = await this.#otherServerTools(server);
     const entry = this.#catalog?.get(server);
     const result = await guardToolList(this.pins, server, defs, {
       firstSight: listChanged ? 'hold' : cfg.tools.firstSight,
@@ -188,6 +221,76 @@ export class SupplyGuard {
       ...(entry === undefined ? {} : { catalogEntry: entry }),
     });
     await this.#auditResult(server, defs, result, sessionId, callerId, listChanged);
+    return result;
+  }
+
+  /** Pinned tools of the other configured servers (`server.tool`), for shadowing rules (SH-2). */
+  async #otherServerTools(server: string): Promise<string[]> {
+    return (await this.pins.list(undefined, 'tool'))
+      .filter((r) => r.server !== server && this.#servers.has(r.server))
+      .map((r) => `${r.server}.${r.tool}`);
+  }
+
+  /**
+   * Runs the guard over a freshly listed prompt, resource or resource-template list with the
+   * server's `tools` settings (first sight, on_suspicious, accept_pins) and audits what changed.
+   */
+  async guardItems(
+    server: string,
+    kind: ItemKind,
+    defs: readonly Def[],
+    callerId: string,
+    sessionId: string,
+    listChanged: boolean,
+  ): Promise<ItemGuardResult> {
+    this.forgetVerdicts();
+    const cfg = this.#servers.get(server);
+    if (cfg === undefined) throw new TypeError(`unknown server ${server}`);
+    const result = await guardItemList(this.pins, server, kind, defs, {
+      firstSight: listChanged ? 'hold' : cfg.tools.firstSight,
+      suspicious: cfg.tools.onSuspicious,
+      otherServerTools: await this.#otherServerTools(server),
+      acceptedPins: cfg.tools.acceptPins,
+    });
+    for (const d of result.items) {
+      const key = `${server}\u0000${kind}\u0000${d.key}`;
+      const sig = `${d.hash}|${d.reason}|${d.pin?.status ?? ''}`;
+      if (this.#audited.get(key) === sig) continue;
+      await this.#audit.append({
+        kind: 'supply.verdict',
+        principal: callerId,
+        session: sessionId,
+        server,
+        tool: d.key,
+        toolHash: d.hash,
+        decision: d.callable ? 'allow' : 'deny',
+        reasons: [d.reason],
+        data: {
+          kind,
+          name: d.scan.name,
+          verdict: d.scan.verdict,
+          score: d.scan.score,
+          findings: d.scan.findings.map((f) => ({
+            ruleId: f.ruleId,
+            severity: f.severity,
+            pointer: f.pointer,
+          })),
+          listChanged,
+          ...(d.pin === undefined
+            ? {}
+            : { pin: d.pin.status, ...(d.pin.oldHash === undefined ? {} : { oldHash: d.pin.oldHash }) }),
+        },
+      });
+      this.#audited.set(key, sig);
+      if (!d.callable)
+        this.#logger.warn(`${kind} blocked`, {
+          server,
+          key: d.key,
+          reason: d.reason,
+          verdict: d.scan.verdict,
+        });
+    }
+    this.forgetVerdicts(); // the guard run above may have changed pins
     return result;
   }
 
@@ -251,8 +354,19 @@ export class SupplyGuard {
     }
   }
 
-  async auditListChanged(server: string, principal: string, session: string): Promise<void> {
-    await this.#audit.append({ kind: 'supply.list_changed', principal, session, server });
+  async auditListChanged(
+    server: string,
+    principal: string,
+    session: string,
+    kind: PinKind = 'tool',
+  ): Promise<void> {
+    await this.#audit.append({
+      kind: 'supply.list_changed',
+      principal,
+      session,
+      server,
+      ...(kind === 'tool' ? {} : { data: { kind } }),
+    });
   }
 }
 
@@ -292,6 +406,91 @@ export class SessionSupply {
     this.#guard.forgetVerdicts();
     void this.#guard.auditListChanged(server, this.#callerId, this.#sessionId).catch(() => {});
     return true;
+  }
+
+  readonly #items = new Map<string, ItemState>();
+  readonly #itemsChanged = new Set<string>();
+  readonly #itemsListed = new Set<string>();
+
+  /**
+   * The server announced that its prompts (or resources and templates) changed: as for tools,
+   * definitions first seen in the next listing are held for approval (RP-2). Returns true when
+   * the caller should re-list now.
+   */
+  itemsChanged(server: string, kind: ItemKind): boolean {
+    const k = `${server}\u0000${kind}`;
+    if (!this.#itemsListed.has(k)) return false;
+    this.#itemsChanged.add(k);
+    this.#items.delete(k);
+    void this.#guard.auditListChanged(server, this.#callerId, this.#sessionId, kind).catch(() => {});
+    return true;
+  }
+
+  /** Called with every freshly fetched prompt, resource or template list (before it is cached). */
+  async listedItems(server: string, kind: ItemKind, defs: readonly Def[]): Promise<void> {
+    const k = `${server}\u0000${kind}`;
+    const changed = this.#itemsChanged.has(k);
+    const r = await this.#guard.guardItems(server, kind, defs, this.#callerId, this.#sessionId, changed);
+    this.#itemsChanged.delete(k);
+    this.#itemsListed.add(k);
+    const field = ITEM_KEY_FIELD[kind];
+    const defsByKey = new Map<string, Def>();
+    for (const d of defs)
+      if (typeof d[field] === 'string' && !defsByKey.has(d[field])) defsByKey.set(d[field], d);
+    this.#items.set(k, {
+      decisions: new Map(r.items.map((d) => [d.key, d])),
+      defs: defsByKey,
+      listBlocked: r.listBlocked,
+    });
+  }
+
+  #itemStatic(state: ItemState | undefined, key: string, flagged: boolean): CallCheck | ItemDecision {
+    if (state === undefined) return blocked('pending');
+    if (flagged) return blocked('split-view');
+    if (state.listBlocked !== null && state.listBlocked !== 'ok') return blocked(state.listBlocked);
+    const d = state.decisions.get(key);
+    if (d === undefined) return blocked('pending');
+    if (STATIC.has(d.reason)) return blocked(d.reason as Blocked);
+    return d;
+  }
+
+  /**
+   * Before prompts/get or resources/read is forwarded: the prompt, resource or template this
+   * session was shown must match its approved pin now (read from the store).
+   */
+  async checkItem(server: string, kind: ItemKind, key: string): Promise<CallCheck> {
+    const state = this.#items.get(`${server}\u0000${kind}`);
+    const s = this.#itemStatic(state, key, await this.#guard.flagged(server));
+    if ('ok' in s) return s;
+    const status = await this.#guard.pinStatus(server, key, s.hash, kind);
+    switch (status) {
+      case 'ok':
+      case 'new':
+        return { ok: true, hash: s.hash };
+      case 'changed':
+        return blocked('changed');
+      case 'rejected':
+        return blocked('rejected');
+      case 'pending':
+      case 'unknown':
+        return blocked('pending');
+    }
+  }
+
+  /** Keys (prompt names, URIs, URI templates) of a server's items that may be listed now. */
+  async visibleItems(server: string, kind: ItemKind): Promise<ReadonlySet<string>> {
+    const state = this.#items.get(`${server}\u0000${kind}`);
+    if (state === undefined) return new Set();
+    const flagged = await this.#guard.flagged(server);
+    const records = new Map((await this.#guard.pins.list(server, kind)).map((r) => [r.tool, r]));
+    const out = new Set<string>();
+    for (const key of state.defs.keys()) {
+      const s = this.#itemStatic(state, key, flagged);
+      if ('ok' in s) continue;
+      const r = records.get(key);
+      if (r?.status === 'trusted' && r.approvedHash === s.hash) out.add(key);
+    }
+    return out;
   }
 
   /** Called with every freshly fetched tool list of a server (before it is cached). */
@@ -374,7 +573,7 @@ export class SessionSupply {
     const state = this.#state.get(server);
     if (state === undefined) return new Set();
     const flagged = await this.#guard.flagged(server);
-    const records = new Map((await pins.list(server)).map((r) => [r.tool, r]));
+    const records = new Map((await pins.list(server, 'tool')).map((r) => [r.tool, r]));
     const out = new Set<string>();
     for (const [tool, def] of state.defs) {
       const s = this.#staticCheck(state, tool, flagged);

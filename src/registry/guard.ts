@@ -12,12 +12,13 @@
  *   not list while listing others, is not callable; a catalog match counts as approval;
  * - split view (RP-3) or an oversized list/definition (TP-5): the whole server is blocked.
  */
-import { scanTools } from '../scan/index.ts';
-import type { ScanLimits, ToolScanResult } from '../scan/index.ts';
+import { ITEM_KEY, scanItems, scanTools } from '../scan/index.ts';
+import type { ItemScanResult, ScanLimits, ToolScanResult } from '../scan/index.ts';
 import { DEFAULT_LIMITS } from '../scan/index.ts';
 import type { CatalogEntry } from './catalog-schema.ts';
 import { checkCatalogTools } from './admission.ts';
 import { listHash, pinHash } from './pin.ts';
+import type { PinKind } from './pin.ts';
 import { isCallable } from './pin-store.ts';
 import type { FirstSight, PinCheck, PinStore } from './pin-store.ts';
 import type { ObserveResult } from './split-view.ts';
@@ -142,4 +143,84 @@ export async function guardToolList(
     return { ...base, callable: true, reason: 'ok' };
   });
   return { tools, split, serverBlocked };
+}
+
+export interface ItemGuardOptions {
+  /** First-sight policy for clean items; 'hold' after the kind's list_changed (RP-2). */
+  readonly firstSight: FirstSight;
+  readonly suspicious: SuspiciousAction;
+  /** Exposed names of the other servers' tools (`server.tool`), for shadowing rules (SH-2). */
+  readonly otherServerTools?: readonly string[];
+  readonly limits?: Partial<ScanLimits>;
+  readonly acceptedPins?: readonly string[];
+}
+
+export interface ItemDecision {
+  readonly kind: PinKind;
+  /** The item's key: prompt name, resource URI or URI template. */
+  readonly key: string;
+  readonly hash: string;
+  readonly callable: boolean;
+  readonly reason: DecisionReason;
+  readonly scan: ItemScanResult;
+  readonly pin?: PinCheck;
+}
+
+export interface ItemGuardResult {
+  readonly items: readonly ItemDecision[];
+  /** 'oversized' when the list or one definition is beyond the size limits (TP-5): all blocked. */
+  readonly listBlocked: DecisionReason | null;
+}
+
+/**
+ * `guardToolList` for prompts, resources and resource templates: scan each definition, check
+ * it against its pin of that kind, decide whether it may be shown and used. The same verdict
+ * rules as tools (malicious quarantined, suspicious per `suspicious`, not-clean never trusted on
+ * first sight, only `ok`/`new` pins usable). No catalog pins and no split-view record: the
+ * signed catalog pins tools, and resource lists may legitimately change between listings.
+ */
+export async function guardItemList(
+  pins: PinStore,
+  server: string,
+  kind: Exclude<PinKind, 'tool'>,
+  defs: readonly Def[],
+  opts: ItemGuardOptions,
+): Promise<ItemGuardResult> {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const accepted = new Set(opts.acceptedPins ?? []);
+  const keyField = ITEM_KEY[kind];
+  const usable = defs.filter((d) => typeof d[keyField] === 'string');
+  const hashes = usable.map((d) => pinHash(d, kind));
+  const scans = scanItems(kind, usable, { otherServerTools: opts.otherServerTools ?? [], limits }).map(
+    (s, i) => (s.verdict !== 'clean' && accepted.has(hashes[i]!) ? { ...s, verdict: 'clean' as const } : s),
+  );
+  const trustNow: Def[] = [];
+  const holdNow: Def[] = [];
+  usable.forEach((d, i) => {
+    const v = scans[i]!.verdict;
+    const clean = v === 'clean' || (v === 'suspicious' && opts.suspicious === 'allow');
+    (opts.firstSight === 'trust' && clean ? trustNow : holdNow).push(d);
+  });
+  const checks = [
+    ...(await pins.check(server, trustNow, { firstSight: 'trust', kind })),
+    ...(await pins.check(server, holdNow, { firstSight: 'hold', kind })),
+  ];
+  const pinOf = new Map(checks.map((c) => [c.tool, c]));
+  const oversized =
+    defs.length > limits.maxTools ||
+    scans.some((s) => s.findings.some((f) => f.ruleId === 'size.definition'));
+  const listBlocked: DecisionReason | null = oversized ? 'oversized' : null;
+  const items = scans.map((scan, i): ItemDecision => {
+    const key = usable[i]![keyField] as string;
+    const pin = pinOf.get(key);
+    const base = { kind, key, hash: hashes[i]!, scan, ...(pin ? { pin } : {}) };
+    const deny = (reason: DecisionReason): ItemDecision => ({ ...base, callable: false, reason });
+    if (listBlocked) return deny(listBlocked);
+    if (scan.verdict === 'malicious') return deny('malicious');
+    if (scan.verdict === 'suspicious' && opts.suspicious === 'block') return deny('suspicious');
+    if (pin === undefined) return deny('pending');
+    if (!isCallable(pin.status)) return deny(pinReason(pin));
+    return { ...base, callable: true, reason: 'ok' };
+  });
+  return { items, listBlocked };
 }

@@ -1,7 +1,7 @@
 export { RegistryError } from './errors.ts';
 export type { RegistryErrorCode } from './errors.ts';
-export { pinHash, pinnedView, listHash, PINNED_FIELDS, PIN_RE } from './pin.ts';
-export type { PinnedField } from './pin.ts';
+export { pinHash, pinnedView, listHash, PINNED_FIELDS, PINNED_ITEM_FIELDS, PIN_RE } from './pin.ts';
+export type { PinnedField, PinKind } from './pin.ts';
 export { PinStore, isCallable } from './pin-store.ts';
 export type { PinCheck, PinStatus, PinRecord, StoredStatus, FirstSight } from './pin-store.ts';
 export type { ObserveResult, ObserveStatus, SplitFlag, SplitReason } from './split-view.ts';
@@ -30,8 +30,17 @@ export type {
 } from './npm.ts';
 export { admitServer, checkCatalogTools } from './admission.ts';
 export type { AdmissionCode, LaunchRequest, CatalogToolCheck } from './admission.ts';
-export { guardToolList } from './guard.ts';
-export type { GuardOptions, GuardResult, ToolDecision, DecisionReason, SuspiciousAction } from './guard.ts';
+export { guardToolList, guardItemList } from './guard.ts';
+export type {
+  GuardOptions,
+  GuardResult,
+  ToolDecision,
+  DecisionReason,
+  SuspiciousAction,
+  ItemGuardOptions,
+  ItemGuardResult,
+  ItemDecision,
+} from './guard.ts';
 export { installVerified } from './install.ts';
 export type { InstallOptions, InstalledPackage } from './install.ts';
 export { extractTgz } from './tar.ts';

@@ -1,7 +1,9 @@
 /**
- * Pins over the store port (RP-1, RP-2, RP-3). One row per (server, tool) holds the approved
+ * Pins over the store port (RP-1, RP-2, RP-3). One row per (server, kind, key) holds the approved
  * definition and hash and the definition last seen, so a change is blocked and can be shown
- * as a diff before approval. Tables are prefixed `registry_`.
+ * as a diff before approval. `kind` is tool (the default of every method), prompt, resource or
+ * resource-template; the key is the tool or prompt name, the resource URI or the URI template
+ * (column `tool`, named before prompts and resources were pinned). Tables are prefixed `registry_`.
  */
 import { systemClock } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
@@ -11,6 +13,8 @@ import { definitionDiff } from './diff.ts';
 import { RegistryError } from './errors.ts';
 import { REGISTRY_MIGRATIONS } from './migrations.ts';
 import { pinHash, pinnedView } from './pin.ts';
+import type { PinKind } from './pin.ts';
+import { ITEM_KEY } from '../scan/index.ts';
 import { clearFlags, observeList, openFlags } from './split-view.ts';
 import type { ObserveResult, SplitFlag } from './split-view.ts';
 
@@ -34,6 +38,9 @@ export function isCallable(status: PinStatus): boolean {
 
 export interface PinRecord {
   readonly server: string;
+  /** What is pinned: tool, prompt, resource, resource-template. */
+  readonly kind: PinKind;
+  /** The tool or prompt name, the resource URI or the URI template. */
   readonly tool: string;
   readonly status: StoredStatus;
   readonly approvedHash: string | null;
@@ -47,6 +54,7 @@ export interface PinRecord {
 
 type Row = {
   server: string;
+  kind: PinKind;
   tool: string;
   status: StoredStatus;
   approved_hash: string | null;
@@ -61,6 +69,7 @@ type Row = {
 function toRecord(r: Row): PinRecord {
   return {
     server: r.server,
+    kind: r.kind,
     tool: r.tool,
     status: r.status,
     approvedHash: r.approved_hash,
@@ -86,8 +95,13 @@ function statusOf(row: Row, hash: string): PinCheck {
   }
 }
 
+/** `server.tool` for tools (as before); `server prompt name` / `server resource uri` otherwise. */
+function label(server: string, key: string, kind: PinKind): string {
+  return kind === 'tool' ? `${server}.${key}` : `${server} ${kind} ${key}`;
+}
+
 const COLS =
-  'server, tool, status, approved_hash, approved_def, seen_hash, seen_def, decided_by, first_seen, updated_at';
+  'server, kind, tool, status, approved_hash, approved_def, seen_hash, seen_def, decided_by, first_seen, updated_at';
 
 export class PinStore {
   private readonly db: SqlClient;
@@ -113,33 +127,39 @@ export class PinStore {
   }
 
   /**
-   * Compares a server's current tool list with the pins, recording what was seen.
-   * First sight: `trust` pins the definition at once (status `new`, callable); `hold` stores it
-   * as `pending` until approved. Use `hold` for tools announced by `list_changed` (RP-2).
-   * Definitions without a string name are skipped (the gateway rejects them earlier).
+   * Compares a server's current list of one kind (tools unless `kind` says otherwise) with the
+   * pins, recording what was seen. First sight: `trust` pins the definition at once (status
+   * `new`, callable); `hold` stores it as `pending` until approved. Use `hold` for definitions
+   * announced by `list_changed` (RP-2). Definitions without a string key (name, uri,
+   * uriTemplate) are skipped (the gateway never exposes them).
    */
   async check(
     server: string,
     defs: readonly Readonly<Record<string, unknown>>[],
-    opts: { firstSight: FirstSight },
+    opts: { firstSight: FirstSight; kind?: PinKind },
   ): Promise<PinCheck[]> {
     const now = this.clock.now();
+    const kind = opts.kind ?? 'tool';
     return this.db.transaction(async (tx) => {
-      const rows = await tx.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ?`, [server]);
+      const rows = await tx.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ? AND kind = ?`, [
+        server,
+        kind,
+      ]);
       const byTool = new Map(rows.map((r) => [r.tool, r]));
       const out: PinCheck[] = [];
       for (const def of defs) {
-        const tool = def['name'];
+        const tool = def[ITEM_KEY[kind]];
         if (typeof tool !== 'string') continue;
-        const hash = pinHash(def);
-        const json = JSON.stringify(pinnedView(def));
+        const hash = pinHash(def, kind);
+        const json = JSON.stringify(pinnedView(def, kind));
         const row = byTool.get(tool);
         if (row === undefined) {
           const trusted = opts.firstSight === 'trust';
           await tx.run(
-            `INSERT INTO registry_pins (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, tool) DO NOTHING`,
+            `INSERT INTO registry_pins (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, kind, tool) DO NOTHING`,
             [
               server,
+              kind,
               tool,
               trusted ? 'trusted' : 'pending',
               trusted ? hash : null,
@@ -156,8 +176,8 @@ export class PinStore {
         }
         if (row.seen_hash !== hash) {
           await tx.run(
-            'UPDATE registry_pins SET seen_hash = ?, seen_def = ?, updated_at = ? WHERE server = ? AND tool = ?',
-            [hash, json, now, server, tool],
+            'UPDATE registry_pins SET seen_hash = ?, seen_def = ?, updated_at = ? WHERE server = ? AND kind = ? AND tool = ?',
+            [hash, json, now, server, kind, tool],
           );
         }
         out.push(statusOf(row, hash));
@@ -166,14 +186,18 @@ export class PinStore {
     });
   }
 
-  private async row(server: string, tool: string): Promise<Row> {
-    const rows = await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ? AND tool = ?`, [
-      server,
-      tool,
-    ]);
+  private async row(server: string, tool: string, kind: PinKind): Promise<Row> {
+    const rows = await this.db.query<Row>(
+      `SELECT ${COLS} FROM registry_pins WHERE server = ? AND kind = ? AND tool = ?`,
+      [server, kind, tool],
+    );
     const row = rows[0];
     if (row === undefined)
-      throw new RegistryError('ERR_PIN_NOT_FOUND', `no pin for ${server}.${tool}`, { server, tool });
+      throw new RegistryError('ERR_PIN_NOT_FOUND', `no pin for ${label(server, tool, kind)}`, {
+        server,
+        tool,
+        kind,
+      });
     return row;
   }
 
@@ -181,65 +205,90 @@ export class PinStore {
    * Approves the definition last seen, identified by its hash (the one `diff` showed), so a
    * definition that changed between review and approval is not approved by accident.
    */
-  async approve(server: string, tool: string, hash: string, by = 'operator'): Promise<void> {
-    const row = await this.row(server, tool);
+  async approve(
+    server: string,
+    tool: string,
+    hash: string,
+    by = 'operator',
+    kind: PinKind = 'tool',
+  ): Promise<void> {
+    const row = await this.row(server, tool, kind);
+    const what = label(server, tool, kind);
     if (row.seen_hash !== hash) {
       throw new RegistryError(
         'ERR_PIN_HASH_MISMATCH',
-        `${server}.${tool} is now ${row.seen_hash}, not ${hash}; review the diff again`,
-        { server, tool, seen: row.seen_hash },
+        `${what} is now ${row.seen_hash}, not ${hash}; review the diff again`,
+        { server, tool, kind, seen: row.seen_hash },
       );
     }
     const res = await this.db.run(
-      "UPDATE registry_pins SET status = 'trusted', approved_hash = seen_hash, approved_def = seen_def, decided_by = ?, updated_at = ? WHERE server = ? AND tool = ? AND seen_hash = ?",
-      [by, this.clock.now(), server, tool, hash],
+      "UPDATE registry_pins SET status = 'trusted', approved_hash = seen_hash, approved_def = seen_def, decided_by = ?, updated_at = ? WHERE server = ? AND kind = ? AND tool = ? AND seen_hash = ?",
+      [by, this.clock.now(), server, kind, tool, hash],
     );
     if (res.changes !== 1) {
       throw new RegistryError(
         'ERR_PIN_HASH_MISMATCH',
-        `${server}.${tool} changed during approval; review the diff again`,
-        { server, tool },
+        `${what} changed during approval; review the diff again`,
+        {
+          server,
+          tool,
+          kind,
+        },
       );
     }
   }
 
-  /** Rejects the tool: it stays blocked, whatever it becomes, until approved. */
-  async reject(server: string, tool: string, by = 'operator'): Promise<void> {
-    await this.row(server, tool);
+  /** Rejects the tool (or other item): it stays blocked, whatever it becomes, until approved. */
+  async reject(server: string, tool: string, by = 'operator', kind: PinKind = 'tool'): Promise<void> {
+    await this.row(server, tool, kind);
     await this.db.run(
-      "UPDATE registry_pins SET status = 'rejected', decided_by = ?, updated_at = ? WHERE server = ? AND tool = ?",
-      [by, this.clock.now(), server, tool],
+      "UPDATE registry_pins SET status = 'rejected', decided_by = ?, updated_at = ? WHERE server = ? AND kind = ? AND tool = ?",
+      [by, this.clock.now(), server, kind, tool],
     );
   }
 
-  async list(server?: string): Promise<PinRecord[]> {
-    const rows =
-      server === undefined
-        ? await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins ORDER BY server, tool`)
-        : await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ? ORDER BY tool`, [
-            server,
-          ]);
+  /** Pins of every kind (or of `kind`), of all servers or one, ordered by server, kind, key. */
+  async list(server?: string, kind?: PinKind): Promise<PinRecord[]> {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (server !== undefined) {
+      where.push('server = ?');
+      params.push(server);
+    }
+    if (kind !== undefined) {
+      where.push('kind = ?');
+      params.push(kind);
+    }
+    const rows = await this.db.query<Row>(
+      `SELECT ${COLS} FROM registry_pins${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY server, kind, tool`,
+      params,
+    );
     return rows.map(toRecord);
   }
 
   /**
    * Read-only status of one definition against its pin (for a check right before a call):
-   * `unknown` when the tool has never been seen.
+   * `unknown` when the item has never been seen.
    */
-  async status(server: string, tool: string, hash: string): Promise<PinStatus | 'unknown'> {
-    const rows = await this.db.query<Row>(`SELECT ${COLS} FROM registry_pins WHERE server = ? AND tool = ?`, [
-      server,
-      tool,
-    ]);
+  async status(
+    server: string,
+    tool: string,
+    hash: string,
+    kind: PinKind = 'tool',
+  ): Promise<PinStatus | 'unknown'> {
+    const rows = await this.db.query<Row>(
+      `SELECT ${COLS} FROM registry_pins WHERE server = ? AND kind = ? AND tool = ?`,
+      [server, kind, tool],
+    );
     return rows[0] === undefined ? 'unknown' : statusOf(rows[0], hash).status;
   }
 
   /** Readable diff of the approved definition (or nothing) against the one last seen. */
-  async diff(server: string, tool: string): Promise<string> {
-    const r = await this.row(server, tool);
+  async diff(server: string, tool: string, kind: PinKind = 'tool'): Promise<string> {
+    const r = await this.row(server, tool, kind);
     const parse = (s: string | null): unknown => (s === null ? undefined : (JSON.parse(s) as unknown));
     return definitionDiff(
-      `${server}.${tool}`,
+      label(server, tool, kind),
       r.approved_hash,
       parse(r.approved_def),
       r.seen_hash,

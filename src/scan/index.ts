@@ -12,8 +12,9 @@ export {
 } from './unicode.ts';
 export type { InvisibleKind } from './unicode.ts';
 export { scanTool, scanTools } from './scanner.ts';
+export { scanItem, scanItems, scanPrompt, scanResource, scanResourceTemplate, ITEM_KEY } from './items.ts';
 export { SEVERITY_WEIGHT, MALICIOUS_SCORE, SUSPICIOUS_SCORE } from './verdict.ts';
-export { DEFAULT_LIMITS } from './types.ts';
+export { DEFAULT_LIMITS, ITEM_KINDS } from './types.ts';
 export type {
   Finding,
   Severity,
@@ -22,7 +23,10 @@ export type {
   ScanLimits,
   ToolDefinition,
   ToolScanResult,
+  ItemKind,
+  ItemScanResult,
 } from './types.ts';
-export { parseToolList } from './schema.ts';
+export { parseToolList, parseDefinitionLists } from './schema.ts';
+export type { DefinitionLists } from './schema.ts';
 export { toSarif, maxSeverity, hasFindingAtLeast } from './sarif.ts';
 export type { SarifOptions } from './sarif.ts';

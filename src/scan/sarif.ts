@@ -1,5 +1,12 @@
 /** SARIF 2.1.0 output for code-scanning pipelines (`warden scan --sarif`). */
-import type { Severity, ToolScanResult } from './types.ts';
+import type { ItemKind, Severity, ToolScanResult } from './types.ts';
+
+/** A tool result, or a prompt/resource/template result (`kind`, and `uri`/`uriTemplate`). */
+type Result = ToolScanResult & {
+  readonly kind?: ItemKind;
+  readonly uri?: string;
+  readonly uriTemplate?: string;
+};
 
 const LEVEL: Record<Severity, 'note' | 'warning' | 'error'> = {
   low: 'note',
@@ -29,7 +36,7 @@ export interface SarifOptions {
   readonly toolVersion?: string;
 }
 
-export function toSarif(results: readonly ToolScanResult[], opts: SarifOptions): Record<string, unknown> {
+export function toSarif(results: readonly Result[], opts: SarifOptions): Record<string, unknown> {
   const ruleIds = [...new Set(results.flatMap((r) => r.findings.map((f) => f.ruleId)))].sort();
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -43,22 +50,28 @@ export function toSarif(results: readonly ToolScanResult[], opts: SarifOptions):
             rules: ruleIds.map((id) => ({ id, shortDescription: { text: id } })),
           },
         },
-        results: results.flatMap((r) =>
-          r.findings.map((f) => ({
+        results: results.flatMap((r) => {
+          // Tools and prompts are named by name, resources by URI, templates by URI template.
+          const id = r.uri ?? r.uriTemplate ?? r.name;
+          const label = r.kind === undefined || r.kind === 'tool' ? id : `${r.kind} ${id}`;
+          return r.findings.map((f) => ({
             ruleId: f.ruleId,
             level: LEVEL[f.severity],
-            message: { text: `${r.name}: ${f.message} — ${f.excerpt}` },
+            message: { text: `${label}: ${f.message} — ${f.excerpt}` },
             locations: [
               {
                 physicalLocation: { artifactLocation: { uri: opts.uri } },
-                logicalLocations: [
-                  { name: r.name, fullyQualifiedName: `${r.name}${f.pointer}`, kind: 'object' },
-                ],
+                logicalLocations: [{ name: id, fullyQualifiedName: `${id}${f.pointer}`, kind: 'object' }],
               },
             ],
-            properties: { severity: f.severity, pointer: f.pointer, verdict: r.verdict },
-          })),
-        ),
+            properties: {
+              severity: f.severity,
+              pointer: f.pointer,
+              verdict: r.verdict,
+              ...(r.kind === undefined ? {} : { kind: r.kind }),
+            },
+          }));
+        }),
       },
     ],
   };

@@ -72,8 +72,32 @@ function definitionBytes(def: unknown): number {
   }
 }
 
-/** Scans one tool definition (as received on the wire; every field is untrusted). */
-export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
+/** How one kind of definition is scanned (tools, prompts, resources, resource templates). */
+export interface DefinitionShape {
+  /** What the definition is called in messages ('tool', 'prompt', …). */
+  readonly noun: string;
+  /** Apply the tool-name rule (1–128 of [A-Za-z0-9_.-]) to `name`: things an agent invokes by name. */
+  readonly invokedByName: boolean;
+  /** Look-alike names of other servers' tools (SH-3): only within the tool namespace. */
+  readonly toolCollisions: boolean;
+  /** Title/annotation rules (TP-4, SH-5): for definitions with a name that says what they do. */
+  readonly annotationRules: boolean;
+  /** Parameter names of the definition (tool input schema, prompt arguments, template variables). */
+  readonly parameters: (def: Record<string, unknown>) => string[];
+  /** Pointers of identifier fields that are parameter names (prompt argument names). */
+  readonly parameterPointer?: RegExp;
+}
+
+const TOOL_SHAPE: DefinitionShape = {
+  noun: 'tool',
+  invokedByName: true,
+  toolCollisions: true,
+  annotationRules: true,
+  parameters: parameterNames,
+};
+
+/** Scans one definition of the given shape (as received on the wire; every field is untrusted). */
+export function scanDefinition(def: unknown, shape: DefinitionShape, ctx: ScanContext = {}): ToolScanResult {
   const limits: ScanLimits = { ...DEFAULT_LIMITS, ...ctx.limits };
   const obj =
     def !== null && typeof def === 'object' && !Array.isArray(def) ? (def as Record<string, unknown>) : {};
@@ -87,11 +111,14 @@ export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
       severity: 'high',
       pointer: '',
       excerpt: typeof def,
-      message: 'tool definition is not an object',
+      message: `${shape.noun} definition is not an object`,
     });
   }
   const stats: WalkStats = { maxDepth: 0, properties: 0 };
-  const fields = collectFields(obj, stats);
+  const paramPtr = shape.parameterPointer;
+  const fields = collectFields(obj, stats).map((f): Field =>
+    paramPtr !== undefined && paramPtr.test(f.pointer) ? { ...f, role: 'property-name' } : f,
+  );
   const hidden: Field[] = [];
   for (const f of fields) {
     found.push(...unicodeFindings(f, hidden));
@@ -99,26 +126,36 @@ export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
   }
   for (const h of hidden) textFindings(h, emit);
   const texts = [...fields.filter((f) => f.role !== 'property-name' && f.role !== 'key'), ...hidden];
-  nameFindings(name, emit);
+  if (shape.invokedByName)
+    nameFindings(name, (f) =>
+      emit(
+        shape.noun === 'tool' ? f : { ...f, message: f.message.replace(/^tool name/, `${shape.noun} name`) },
+      ),
+    );
   parameterNameFindings(fields, emit);
   keyFindings(fields, emit);
   secretFlowFindings(texts, emit);
   sideFlowFindings(texts, emit);
   const propertyNames = [
     ...new Set([
-      ...parameterNames(obj),
+      ...shape.parameters(obj),
       ...fields.filter((f) => f.role === 'property-name').map((f) => f.text),
     ]),
   ];
   fillParameterFindings(texts, propertyNames, emit);
   const others = ctx.otherServerTools ?? [];
   shadowFindings(texts, name, others, emit);
-  if (others.length > 0 && name !== '') collisionFindings(name, others, emit);
-  annotationFindings(obj, name, emit);
+  if (shape.toolCollisions && others.length > 0 && name !== '') collisionFindings(name, others, emit);
+  if (shape.annotationRules) annotationFindings(obj, name, emit);
   sizeFindings(fields, definitionBytes(def), stats, limits, emit);
   const all = addCombos(dedupe(found));
   const { verdict, score } = verdictOf(all);
   return { name, verdict, score, findings: all.map(publicFinding) };
+}
+
+/** Scans one tool definition (as received on the wire; every field is untrusted). */
+export function scanTool(def: unknown, ctx: ScanContext = {}): ToolScanResult {
+  return scanDefinition(def, TOOL_SHAPE, ctx);
 }
 
 /**

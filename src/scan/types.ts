@@ -77,3 +77,22 @@ export interface ToolScanResult {
   readonly score: number;
   readonly findings: readonly Finding[];
 }
+
+/** What a definition is: MCP tools, prompts, resources and resource templates are all scanned. */
+export type ItemKind = 'tool' | 'prompt' | 'resource' | 'resource-template';
+export const ITEM_KINDS: readonly ItemKind[] = Object.freeze([
+  'tool',
+  'prompt',
+  'resource',
+  'resource-template',
+]);
+
+/**
+ * A scan result with its kind. `name` is the definition's `name`; resources also carry their
+ * `uri` and templates their `uriTemplate` (the keys they are identified and pinned by).
+ */
+export interface ItemScanResult extends ToolScanResult {
+  readonly kind: ItemKind;
+  readonly uri?: string;
+  readonly uriTemplate?: string;
+}

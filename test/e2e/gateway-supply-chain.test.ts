@@ -161,7 +161,7 @@ describe('[TP-1][RP-3] benign twin: the real npm servers pass clean through the 
   it('shows every tool of filesystem, memory and everything, pins them all as trusted, and calls work', async () => {
     const c = await t.client(await t.agent('e2e-real', ['u']));
     const tools = (await c.listTools()).tools.map((x) => x.name);
-    const pins = await t.gw.services.supply.pins.list();
+    const pins = await t.gw.services.supply.pins.list(undefined, 'tool');
     assert.ok(pins.length >= 30, `pinned ${pins.length} tools`);
     assert.equal(tools.length, pins.length, 'no tool of a real server was hidden');
     assert.ok(pins.every((p) => p.status === 'trusted' && !p.changed));
@@ -185,6 +185,51 @@ describe('[TP-1][RP-3] benign twin: the real npm servers pass clean through the 
     assert.equal(r.content[0]!.text, 'a\n');
     await c.callTool({ name: 'memory.read_graph', arguments: {} });
     await c.callTool({ name: 'everything.echo', arguments: { message: 'hi' } });
+  });
+
+  it('[TP-1][RP-1] the prompts, resources and templates of filesystem, memory and everything are all clean, pinned and usable', async () => {
+    const c = await t.client(await t.agent('e2e-real-items', ['u']));
+    const prompts = (await c.listPrompts()).prompts.map((p) => p.name);
+    const resources = (await c.listResources()).resources.map((r) => r.uri);
+    const templates = (await c.listResourceTemplates()).resourceTemplates.map((r) => r.uriTemplate);
+    const pins = t.gw.services.supply.pins;
+    const pinned = async (kind: 'prompt' | 'resource' | 'resource-template'): Promise<string[]> => {
+      const rows = await pins.list(undefined, kind);
+      assert.ok(
+        rows.every((p) => p.status === 'trusted' && !p.changed),
+        kind,
+      );
+      return rows.map((p) => (kind === 'prompt' ? `${p.server}.${p.tool}` : p.tool)).sort();
+    };
+    // everything has prompts, resources and templates; memory a resource; filesystem none.
+    assert.ok(
+      prompts.length >= 4 && resources.length >= 2 && templates.length >= 2,
+      JSON.stringify({ prompts, resources, templates }),
+    );
+    assert.deepEqual(await pinned('prompt'), [...prompts].sort(), 'every prompt pinned and none hidden');
+    assert.deepEqual(
+      await pinned('resource'),
+      [...resources].sort(),
+      'every resource pinned and none hidden',
+    );
+    assert.deepEqual(await pinned('resource-template'), [...templates].sort());
+    assert.ok(resources.includes('memory://knowledge-graph'));
+    const verdicts = (await t.gw.services.audit.tail(1000)).filter(
+      (r) => r.kind === 'supply.verdict' && (r.data as { kind?: string }).kind !== undefined,
+    );
+    assert.ok(verdicts.length >= prompts.length + resources.length + templates.length);
+    assert.deepEqual(
+      verdicts
+        .filter((r) => (r.data as { verdict: string }).verdict !== 'clean' || r.decision !== 'allow')
+        .map((r) => `${r.server} ${(r.data as { kind: string }).kind} ${r.tool}`),
+      [],
+    );
+    const p = await c.getPrompt({ name: 'everything.simple-prompt' });
+    assert.ok(p.messages.length > 0);
+    const g = await c.readResource({ uri: 'memory://knowledge-graph' });
+    assert.equal(g.contents.length, 1);
+    const d = await c.readResource({ uri: 'demo://resource/dynamic/text/1' });
+    assert.equal(d.contents.length, 1);
   });
 
   it('a client with more capabilities may see more tools of the same server without a split-view flag', async () => {

@@ -1,8 +1,10 @@
+import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { AuditLog, loadOrCreateAuditKeys } from '../../audit/index.ts';
 import { AppError } from '../../core/index.ts';
-import { PIN_RE, PinStore } from '../../registry/index.ts';
-import type { PinRecord } from '../../registry/index.ts';
+import { PIN_RE, PinStore, RegistryError } from '../../registry/index.ts';
+import type { PinKind, PinRecord } from '../../registry/index.ts';
+import { ITEM_KINDS } from '../../scan/index.ts';
 import { withStore } from '../context.ts';
 import { print, table } from '../output.ts';
 import type { GlobalOptions } from '../output.ts';
@@ -16,12 +18,55 @@ const short = (h: string | null): string => (h === null ? '-' : `${h.slice(0, 19
 function row(p: PinRecord): string[] {
   return [
     p.server,
+    p.kind,
     p.tool,
     p.changed ? 'changed' : p.status,
     short(p.approvedHash),
     p.seenHash,
     p.decidedBy ?? '-',
   ];
+}
+
+/** commander parser for --kind: a usage error (exit 2) names the accepted values. */
+function kindOption(v: string): PinKind {
+  if (!(ITEM_KINDS as readonly string[]).includes(v))
+    throw new InvalidArgumentError(`takes one of ${ITEM_KINDS.join(', ')}`);
+  return v as PinKind;
+}
+
+/**
+ * The kind of the pin named by SERVER and NAME: `--kind` when given; otherwise the only kind
+ * pinned under that name (tools, prompts, resources and templates have separate namespaces),
+ * and a usage error naming the kinds when the name is pinned as more than one.
+ */
+async function kindOf(
+  p: PinStore,
+  server: string,
+  key: string,
+  given: PinKind | undefined,
+): Promise<PinKind> {
+  if (given !== undefined) return given;
+  const kinds = (await p.list(server)).filter((r) => r.tool === key).map((r) => r.kind);
+  if (kinds.length === 0)
+    throw new RegistryError(
+      'ERR_PIN_NOT_FOUND',
+      `no pin for ${server} ${key} (see \`warden pins list ${server}\`)`,
+      {
+        server,
+        tool: key,
+      },
+    );
+  if (kinds.length > 1)
+    throw new PinsError(
+      'ERR_USAGE',
+      `${server} ${key} is pinned as ${kinds.join(' and ')}: pass --kind ${kinds.join('|')}`,
+    );
+  return kinds[0]!;
+}
+
+/** A shell word for the approve hint (resource URIs may hold characters the shell reads). */
+function shellWord(s: string): string {
+  return /^[\w.:/@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Opens the pin store (and the audit log, for decisions) of the gateway's store. */
@@ -60,60 +105,86 @@ async function withPins<T>(
 export function register(program: Command): void {
   const pins = program
     .command('pins')
-    .description('review tool pins: what changed, approve or reject (rug-pull defence)');
+    .description(
+      'review pins of tools, prompts and resources: what changed, approve or reject (rug-pull defence)',
+    );
   pins
     .command('list [server]')
-    .description('pins with status (trusted, pending, rejected, changed), approved and current hashes')
-    .action(async (server: string | undefined, _o: unknown, cmd: Command) => {
+    .description(
+      'pins of tools, prompts, resources and resource templates with status (trusted, pending, rejected, changed), approved and current hashes',
+    )
+    .option('--kind <kind>', `only pins of one kind: ${ITEM_KINDS.join(', ')}`, kindOption)
+    .action(async (server: string | undefined, o: { kind?: PinKind }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       await withPins(opts, async (p) => {
-        const rows = await p.list(server);
+        const rows = await p.list(server, o.kind);
         print(opts, rows, () =>
           rows.length === 0
-            ? 'no pins yet (the gateway pins tools when it first lists them)'
-            : table([['SERVER', 'TOOL', 'STATUS', 'APPROVED', 'CURRENT', 'DECIDED BY'], ...rows.map(row)]),
+            ? 'no pins yet (the gateway pins tools, prompts and resources when it first lists them)'
+            : table([
+                ['SERVER', 'KIND', 'NAME', 'STATUS', 'APPROVED', 'CURRENT', 'DECIDED BY'],
+                ...rows.map(row),
+              ]),
         );
       });
     });
+  const kindHelp = `tool (default), prompt, resource or resource-template; needed only when NAME is pinned as more than one kind`;
   pins
-    .command('diff <server> <tool>')
-    .description('the approved definition against the one last seen, as a line diff (- old, + new)')
-    .action(async (server: string, tool: string, _o: unknown, cmd: Command) => {
+    .command('diff <server> <name>')
+    .description(
+      'the approved definition against the one last seen, as a line diff (- old, + new); NAME is a tool or prompt name, a resource URI or a URI template',
+    )
+    .option('--kind <kind>', kindHelp, kindOption)
+    .action(async (server: string, tool: string, o: { kind?: PinKind }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       await withPins(opts, async (p) => {
-        const text = await p.diff(server, tool);
-        const rec = (await p.list(server)).find((r) => r.tool === tool)!;
-        print(opts, { server, tool, approved: rec.approvedHash, current: rec.seenHash, diff: text }, () =>
-          [text.trimEnd(), '', `approve with: warden pins approve ${server} ${tool} ${rec.seenHash}`].join(
-            '\n',
-          ),
+        const kind = await kindOf(p, server, tool, o.kind);
+        const text = await p.diff(server, tool, kind);
+        const rec = (await p.list(server, kind)).find((r) => r.tool === tool)!;
+        const approve = `warden pins approve ${shellWord(server)} ${shellWord(tool)} ${rec.seenHash}${kind === 'tool' ? '' : ` --kind ${kind}`}`;
+        print(
+          opts,
+          { server, kind, tool, approved: rec.approvedHash, current: rec.seenHash, diff: text },
+          () => [text.trimEnd(), '', `approve with: ${approve}`].join('\n'),
         );
       });
     });
   pins
-    .command('approve <server> <tool> <hash>')
+    .command('approve <server> <name> <hash>')
     .description(
       'approve the definition last seen, named by its hash (from `pins diff`); refused if it changed since',
     )
-    .action(async (server: string, tool: string, hash: string, _o: unknown, cmd: Command) => {
+    .option('--kind <kind>', kindHelp, kindOption)
+    .action(async (server: string, tool: string, hash: string, o: { kind?: PinKind }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       if (!PIN_RE.test(hash))
         throw new PinsError('ERR_USAGE', 'HASH is the sha256:<64 hex> shown by `warden pins diff`');
       await withPins(opts, async (p, record) => {
-        await p.approve(server, tool, hash, 'operator');
-        await record('pins.approved', { server, tool, hash });
-        print(opts, { server, tool, status: 'trusted', hash }, () => `approved ${server}.${tool} ${hash}`);
+        const kind = await kindOf(p, server, tool, o.kind);
+        await p.approve(server, tool, hash, 'operator', kind);
+        await record('pins.approved', { server, tool, hash, kind });
+        print(opts, { server, kind, tool, status: 'trusted', hash }, () =>
+          kind === 'tool'
+            ? `approved ${server}.${tool} ${hash}`
+            : `approved ${server} ${kind} ${tool} ${hash}`,
+        );
       });
     });
   pins
-    .command('reject <server> <tool>')
-    .description('reject a tool: it stays blocked, whatever it becomes, until approved')
-    .action(async (server: string, tool: string, _o: unknown, cmd: Command) => {
+    .command('reject <server> <name>')
+    .description(
+      'reject a tool, prompt, resource or template: it stays blocked, whatever it becomes, until approved',
+    )
+    .option('--kind <kind>', kindHelp, kindOption)
+    .action(async (server: string, tool: string, o: { kind?: PinKind }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       await withPins(opts, async (p, record) => {
-        await p.reject(server, tool, 'operator');
-        await record('pins.rejected', { server, tool });
-        print(opts, { server, tool, status: 'rejected' }, () => `rejected ${server}.${tool}`);
+        const kind = await kindOf(p, server, tool, o.kind);
+        await p.reject(server, tool, 'operator', kind);
+        await record('pins.rejected', { server, tool, kind });
+        print(opts, { server, kind, tool, status: 'rejected' }, () =>
+          kind === 'tool' ? `rejected ${server}.${tool}` : `rejected ${server} ${kind} ${tool}`,
+        );
       });
     });
   pins

@@ -14,11 +14,11 @@ import { BwrapLauncher } from '../../sandbox/index.ts';
 import {
   hasFindingAtLeast,
   normalizeForDisplay,
-  parseToolList,
-  scanTools,
+  parseDefinitionLists,
+  scanItems,
   toSarif,
 } from '../../scan/index.ts';
-import type { Severity, ToolScanResult } from '../../scan/index.ts';
+import type { DefinitionLists, ItemKind, ItemScanResult, Severity } from '../../scan/index.ts';
 import { EXIT } from '../output.ts';
 import type { GlobalOptions } from '../output.ts';
 import { approvalHash, describeForApproval, quoteForTerminal, ScanApprovals } from '../scan-approval.ts';
@@ -29,10 +29,26 @@ class ScanCliError extends AppError<'ERR_USAGE' | 'ERR_SCAN_INPUT'> {}
 
 const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 const MAX_INPUT = 64 * 1024 * 1024;
-const LIST_RESULT = z.looseObject({
-  tools: z.array(z.record(z.string(), z.unknown())),
-  nextCursor: z.unknown().optional(),
-});
+const defs = z.array(z.record(z.string(), z.unknown()));
+const page = { nextCursor: z.unknown().optional() };
+/** Each listing, parsed loosely: a definition the SDK would reject is exactly what must be scanned. */
+const LISTS = {
+  tools: { method: 'tools/list', schema: z.looseObject({ tools: defs, ...page }) },
+  prompts: { method: 'prompts/list', schema: z.looseObject({ prompts: defs, ...page }) },
+  resources: { method: 'resources/list', schema: z.looseObject({ resources: defs, ...page }) },
+  resourceTemplates: {
+    method: 'resources/templates/list',
+    schema: z.looseObject({ resourceTemplates: defs, ...page }),
+  },
+} as const;
+type ListKey = keyof typeof LISTS;
+const KIND_OF: Readonly<Record<ListKey, ItemKind>> = {
+  tools: 'tool',
+  prompts: 'prompt',
+  resources: 'resource',
+  resourceTemplates: 'resource-template',
+};
+const LIST_KEYS = Object.keys(LISTS) as ListKey[];
 
 interface ScanFlags {
   sarif?: boolean;
@@ -61,6 +77,9 @@ interface ServerReport {
   approvalHash?: string;
   status: 'scanned' | 'failed' | 'not-started';
   tools?: number;
+  prompts?: number;
+  resources?: number;
+  resourceTemplates?: number;
   error?: string;
 }
 
@@ -77,15 +96,44 @@ interface Scanned {
   readonly uri: string;
   readonly server?: string;
   readonly source?: string;
-  readonly results: readonly ToolScanResult[];
+  /** Tools, prompts, resources and resource templates, each with its kind. */
+  readonly results: readonly ItemScanResult[];
+}
+
+/** Scans every list present, tools first. */
+function scanLists(lists: DefinitionLists, otherServerTools: readonly string[] = []): ItemScanResult[] {
+  return LIST_KEYS.flatMap((k) => scanItems(KIND_OF[k], lists[k] ?? [], { otherServerTools }));
+}
+
+/** How an item is named in human output: tools by name, others by kind and name or URI. */
+function itemLabel(r: ItemScanResult): string {
+  const id = normalizeForDisplay(r.uri ?? r.uriTemplate ?? r.name);
+  return r.kind === 'tool' ? id : `${r.kind} ${id}`;
+}
+
+/** One JSON entry per item: the tool entry's fields as before, plus `kind` (and uri/uriTemplate). */
+function entry(r: ItemScanResult): Record<string, unknown> {
+  return {
+    kind: r.kind,
+    name: r.name,
+    ...(r.uri === undefined ? {} : { uri: r.uri }),
+    ...(r.uriTemplate === undefined ? {} : { uriTemplate: r.uriTemplate }),
+    verdict: r.verdict,
+    score: r.score,
+    findings: r.findings,
+  };
 }
 
 function human(sets: readonly Scanned[]): string {
   const lines: string[] = [];
   for (const s of sets) {
-    lines.push(`${s.label}: ${s.results.length} tools`);
+    const n = (k: ItemKind): number => s.results.filter((r) => r.kind === k).length;
+    const others = n('prompt') + n('resource') + n('resource-template');
+    lines.push(
+      `${s.label}: ${n('tool')} tools${others === 0 ? '' : `, ${n('prompt')} prompts, ${n('resource')} resources, ${n('resource-template')} resource templates`}`,
+    );
     for (const r of s.results) {
-      lines.push(`  ${r.verdict.padEnd(10)} ${normalizeForDisplay(r.name)}`);
+      lines.push(`  ${r.verdict.padEnd(10)} ${itemLabel(r)}`);
       for (const f of r.findings)
         lines.push(
           `    ${f.severity.padEnd(8)} ${f.ruleId} at ${f.pointer || '/'}: ${f.message} — ${f.excerpt}`,
@@ -93,10 +141,19 @@ function human(sets: readonly Scanned[]): string {
     }
   }
   const all = sets.flatMap((s) => s.results);
-  const count = (v: string): number => all.filter((r) => r.verdict === v).length;
-  lines.push(
-    `${all.length} tools: ${count('clean')} clean, ${count('suspicious')} suspicious, ${count('malicious')} malicious`,
-  );
+  const summary = (rs: readonly ItemScanResult[]): string => {
+    const count = (v: string): number => rs.filter((r) => r.verdict === v).length;
+    return `${count('clean')} clean, ${count('suspicious')} suspicious, ${count('malicious')} malicious`;
+  };
+  const tools = all.filter((r) => r.kind === 'tool');
+  const others = all.filter((r) => r.kind !== 'tool');
+  lines.push(`${tools.length} tools: ${summary(tools)}`);
+  if (others.length > 0) {
+    const n = (k: ItemKind): number => others.filter((r) => r.kind === k).length;
+    lines.push(
+      `${n('prompt')} prompts, ${n('resource')} resources, ${n('resource-template')} resource templates: ${summary(others)}`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -114,16 +171,27 @@ function output(
     const doc = { ...toSarif([], { uri: '' }), runs };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else if (opts.json === true) {
-    const entries = sets.flatMap((s) =>
-      s.results.map((r) => ({
-        ...(s.server === undefined ? {} : { server: s.server, source: s.source }),
-        name: r.name,
-        verdict: r.verdict,
-        score: r.score,
-        findings: r.findings,
-      })),
-    );
-    const doc = servers === undefined ? entries : { servers, tools: entries };
+    const entries = (kind?: ItemKind): Record<string, unknown>[] =>
+      sets.flatMap((s) =>
+        s.results
+          .filter((r) => kind === undefined || r.kind === kind)
+          .map((r) => ({
+            ...(s.server === undefined ? {} : { server: s.server, source: s.source }),
+            ...entry(r),
+          })),
+      );
+    // `scan tools FILE`: one array of every entry; `scan`: the tool entries under `tools` as
+    // before, the other kinds under their own keys.
+    const doc =
+      servers === undefined
+        ? entries()
+        : {
+            servers,
+            tools: entries('tool'),
+            prompts: entries('prompt'),
+            resources: entries('resource'),
+            resourceTemplates: entries('resource-template'),
+          };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     process.stdout.write(human(sets) + '\n');
@@ -148,12 +216,15 @@ async function readInput(file: string): Promise<string> {
 
 const progress = (line: string): boolean => process.stderr.write(`${line}\n`);
 
-/** Starts one server (stdio: sandboxed, never plainly), lists its tools, stops it. */
-async function listServerTools(
+/**
+ * Starts one server (stdio: sandboxed, never plainly), lists its tools and, when it offers them,
+ * its prompts, resources and resource templates, and stops it.
+ */
+async function listServerDefinitions(
   s: FoundServer,
   launcher: BwrapLauncher,
   timeoutMs: number,
-): Promise<Record<string, unknown>[]> {
+): Promise<Required<DefinitionLists>> {
   let transport: Transport;
   let stderr = '';
   if (s.spec.kind === 'remote') {
@@ -187,19 +258,33 @@ async function listServerTools(
     return await Promise.race([
       (async () => {
         await client.connect(transport);
-        const tools: Record<string, unknown>[] = [];
-        let cursor: string | undefined;
-        for (let page = 0; page < 100; page++) {
-          // Parsed loosely: a definition the SDK would reject is exactly what must be scanned.
-          const r = await client.request(
-            { method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) },
-            LIST_RESULT,
-          );
-          tools.push(...r.tools);
-          cursor = typeof r.nextCursor === 'string' ? r.nextCursor : undefined;
-          if (cursor === undefined) break;
+        const caps = client.getServerCapabilities() ?? {};
+        const out = {
+          tools: [],
+          prompts: [],
+          resources: [],
+          resourceTemplates: [],
+        } as Required<DefinitionLists>;
+        for (const key of LIST_KEYS) {
+          const offered =
+            key === 'tools'
+              ? true
+              : key === 'prompts'
+                ? caps.prompts !== undefined
+                : caps.resources !== undefined;
+          if (!offered) continue;
+          let cursor: string | undefined;
+          for (let page = 0; page < 100; page++) {
+            const r = (await client.request(
+              { method: LISTS[key].method, ...(cursor === undefined ? {} : { params: { cursor } }) },
+              LISTS[key].schema,
+            )) as Record<string, unknown>;
+            out[key].push(...(r[key] as Record<string, unknown>[]));
+            cursor = typeof r.nextCursor === 'string' ? r.nextCursor : undefined;
+            if (cursor === undefined) break;
+          }
         }
-        return tools;
+        return out;
       })(),
       timeout,
     ]);
@@ -298,7 +383,7 @@ async function scanServers(opts: GlobalOptions, flags: ServerScanFlags): Promise
     flags.approveClientServers === true,
   );
   const launcher = new BwrapLauncher({ requireSelfTest: true });
-  const listed: { s: FoundServer; tools: Record<string, unknown>[] }[] = [];
+  const listed: { s: FoundServer; lists: Required<DefinitionLists> }[] = [];
   const reports: ServerReport[] = [];
   let failed = problems.length > 0 && found.length === 0;
   for (const [i, s] of found.entries()) {
@@ -320,11 +405,17 @@ async function scanServers(opts: GlobalOptions, flags: ServerScanFlags): Promise
       `[${i + 1}/${found.length}] ${s.name} (${s.source}): starting${s.spec.kind === 'stdio' ? ' in a sandbox' : ''}…`,
     );
     try {
-      const tools = await listServerTools(s, launcher, seconds * 1000);
-      progress(`[${i + 1}/${found.length}] ${s.name}: ${tools.length} tools`);
-      listed.push({ s, tools });
+      const lists = await listServerDefinitions(s, launcher, seconds * 1000);
+      const others = lists.prompts.length + lists.resources.length + lists.resourceTemplates.length;
+      progress(
+        `[${i + 1}/${found.length}] ${s.name}: ${lists.tools.length} tools${others === 0 ? '' : `, ${lists.prompts.length} prompts, ${lists.resources.length} resources, ${lists.resourceTemplates.length} resource templates`}`,
+      );
+      listed.push({ s, lists });
       report.status = 'scanned';
-      report.tools = tools.length;
+      report.tools = lists.tools.length;
+      report.prompts = lists.prompts.length;
+      report.resources = lists.resources.length;
+      report.resourceTemplates = lists.resourceTemplates.length;
     } catch (e) {
       failed = true;
       report.status = 'failed';
@@ -332,13 +423,16 @@ async function scanServers(opts: GlobalOptions, flags: ServerScanFlags): Promise
       progress(`[${i + 1}/${found.length}] ${s.name}: could not list tools: ${(e as Error).message}`);
     }
   }
-  const names = listed.flatMap(({ s, tools }) => tools.map((t) => `${s.name}.${String(t.name)}`));
-  const sets: Scanned[] = listed.map(({ s, tools }) => ({
+  const names = listed.flatMap(({ s, lists }) => lists.tools.map((t) => `${s.name}.${String(t.name)}`));
+  const sets: Scanned[] = listed.map(({ s, lists }) => ({
     label: `${s.name} (${s.source})`,
     uri: `mcp://${s.name}`,
     server: s.name,
     source: s.source,
-    results: scanTools(tools, { otherServerTools: names.filter((n) => !n.startsWith(`${s.name}.`)) }),
+    results: scanLists(
+      lists,
+      names.filter((n) => !n.startsWith(`${s.name}.`)),
+    ),
   }));
   output(opts, flags, sets, reports);
   const unapproved = reports.filter((r) => r.approval === 'declined' || r.approval === 'skipped').length;
@@ -358,7 +452,7 @@ export function register(program: Command): void {
   const scan = program
     .command('scan')
     .description(
-      'scan MCP servers (warden.yaml and Claude Desktop, Claude Code, Cursor, VS Code configurations) for poisoned tools; each stdio server runs in a sandbox',
+      'scan MCP servers (warden.yaml and Claude Desktop, Claude Code, Cursor, VS Code configurations) for poisoned tools, prompts, resources and resource templates; each stdio server runs in a sandbox',
     )
     .option('--sarif', 'SARIF 2.1.0 on stdout for code-scanning pipelines')
     .option(
@@ -389,7 +483,7 @@ server name, argv, env names); any change of the entry asks again.`,
   scan
     .command('tools <file>')
     .description(
-      "scan a saved tools/list result, a JSON-RPC response carrying one, or a JSON array of tools ('-' reads stdin); --sarif and --fail-on as for `warden scan`",
+      "scan a saved tools/list result, a JSON-RPC response carrying one, or a JSON array of tools; or saved prompts/list, resources/list, resources/templates/list results, or one object with several of these lists ('-' reads stdin); --sarif and --fail-on as for `warden scan`",
     )
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
@@ -405,12 +499,11 @@ server name, argv, env names); any change of the entry asks again.`,
           `${file === '-' ? 'stdin' : file} is not JSON: ${(e as Error).message.split('\n')[0]}`,
         );
       }
-      const defs = parseToolList(value);
       output(opts, o, [
         {
           label: file === '-' ? 'stdin' : file,
           uri: file === '-' ? 'stdin' : file,
-          results: scanTools(defs),
+          results: scanLists(parseDefinitionLists(value)),
         },
       ]);
     });

@@ -22,7 +22,13 @@ export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
       const found = await ctx.session.exposedNamed(kind, name);
       if (found === undefined)
         return stop(RpcCode.INVALID_PARAMS, `Unknown ${what}: ${printable(name, 140)}`);
-      ctx.target = { server: found.server, name: found.name, exposed: found.exposed, def: found.def };
+      ctx.target = {
+        server: found.server,
+        name: found.name,
+        exposed: found.exposed,
+        def: found.def,
+        ...(kind === 'prompts' ? { item: { kind: 'prompt' as const, key: found.name } } : {}),
+      };
       track(ctx);
       return CONTINUE;
     }
@@ -30,10 +36,15 @@ export async function resolveTarget(ctx: CallContext): Promise<StepResult> {
       const uri = p.uri;
       if (typeof uri !== 'string')
         return stop(RpcCode.INVALID_PARAMS, 'Invalid params: uri must be a string');
-      const server = await ctx.session.serverForResource(uri);
-      if (server === undefined) return stop(RpcCode.INVALID_PARAMS, 'Unknown resource');
+      const found = await ctx.session.resourceTarget(uri);
+      if (found === undefined) return stop(RpcCode.INVALID_PARAMS, 'Unknown resource');
       ctx.args = { uri };
-      ctx.target = { server, name: uri, exposed: uri };
+      ctx.target = {
+        server: found.server,
+        name: uri,
+        exposed: uri,
+        item: { kind: found.kind, key: found.key },
+      };
       track(ctx);
       return CONTINUE;
     }
