@@ -14,6 +14,8 @@ import { spawnBwrap, SECCOMP_FD } from './spawn-bwrap.ts';
 import { prepareWorkspace } from './workspace.ts';
 import type { PreparedWorkspace } from './workspace.ts';
 import { startEgressProxy } from './egress/proxy.ts';
+import { createSandboxCa } from './egress/sandbox-ca.ts';
+import type { SandboxCa } from './egress/sandbox-ca.ts';
 import type { EgressEvent, EgressProxy } from './egress/proxy.ts';
 import type { Resolver } from './egress/decide.ts';
 import { stopGroup } from './plain-launcher.ts';
@@ -46,7 +48,14 @@ interface Resources {
   protectedBefore?: string[];
   workspace?: PreparedWorkspace;
   proxy?: EgressProxy;
+  /** The sandbox's TLS interception CA (placeholder-bound hosts only); its key never leaves memory. */
+  ca?: SandboxCa;
   cgroup?: SandboxCgroup;
+}
+
+/** Whether a launch needs the interception CA: egress on and a rewrite hook with bound hosts. */
+export function interceptsTls(spec: LaunchSpec, egressOn: boolean): boolean {
+  return egressOn && spec.egressRewrite?.binds !== undefined;
 }
 
 async function release(ctx: SandboxContext, r: Resources): Promise<void> {
@@ -61,6 +70,7 @@ async function release(ctx: SandboxContext, r: Resources): Promise<void> {
     }
   }
   await r.proxy?.close();
+  r.ca?.destroy();
   r.workspace?.dispose();
   rmSync(r.dir, { recursive: true, force: true });
 }
@@ -72,7 +82,9 @@ async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
     r.protectedBefore = existingProtected(r.workspace.hostPath, ctx.profile.protectedPaths);
   if (ctx.profile.egress.allowHosts.length > 0) {
     const socketPath = join(r.dir, 'proxy.sock');
+    if (interceptsTls(ctx.spec, true)) r.ca = await createSandboxCa(ctx.id);
     r.proxy = await startEgressProxy({
+      ca: r.ca,
       socketPath,
       sandboxId: ctx.id,
       allowHosts: ctx.profile.egress.allowHosts,
@@ -107,7 +119,12 @@ function argvFor(ctx: SandboxContext, r: Resources): string[] {
     cwd: ctx.spec.cwd,
     workspaceHostPath: r.workspace?.hostPath,
     protectedExisting: r.protectedBefore,
-    assetsDir: writeAssetsDir(ctx.identity.uid, ctx.identity.gid, r.dir),
+    assetsDir: writeAssetsDir(
+      ctx.identity.uid,
+      ctx.identity.gid,
+      r.dir,
+      r.ca === undefined ? {} : { 'ca.pem': r.ca.certPem, 'ca-bundle.pem': r.ca.bundlePem },
+    ),
     egress: r.proxy
       ? { socketPath: r.proxy.socketPath, undiciDir: ctx.facts.undiciDir, nodePath: ctx.nodePath }
       : undefined,
