@@ -2,6 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig } from '../../../src/config/index.ts';
 import type { ConfigIssue } from '../../../src/config/index.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestCa } from '../../helpers/tls.ts';
 
 const FILE = '/tmp/warden-test/warden.yaml';
 const ENV = { PATH: '/usr/bin:/bin' };
@@ -123,10 +127,10 @@ describe('secrets configuration', () => {
     assert.equal(issue?.file, FILE);
     assert.equal(issue?.path, 'secrets.sources.DB_PASSWORD.servers.1');
     assert.match(
-      issue!.message,
+      issue.message,
       /secret DB_PASSWORD is restricted to server "dbb", which is not defined in servers:/,
     );
-    assert.match(issue!.message, /known: db, web/);
+    assert.match(issue.message, /known: db, web/);
     try {
       parseConfig(yaml('dbb'), FILE, { env: ENV });
       assert.fail('expected a ConfigError');
@@ -140,10 +144,6 @@ describe('secrets configuration', () => {
   });
 
   it('upstream_ca: a CA certificate file loads; a missing file or a non-CA file is a config error', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { createTestCa } = await import('../../helpers/tls.ts');
     const dir = mkdtempSync(join(tmpdir(), 'warden-ca-'));
     const ca = await createTestCa();
     writeFileSync(join(dir, 'ca.pem'), ca.certPem);
