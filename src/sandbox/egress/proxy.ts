@@ -36,13 +36,14 @@ export interface EgressProxyOptions {
   readonly resolve?: Resolver | undefined;
   /**
    * Optional inspection of plain-HTTP requests (full URL) for DLP (EX-2); return a reason to
-   * refuse. CONNECT tunnels (TLS) cannot be inspected without MITM.
+   * refuse. TLS tunnels are not inspected (only the rewrite hook's bound hosts are intercepted).
    */
   readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
   /**
    * Optional rewrite of each plain-HTTP request (secret placeholders, issue 5 / CD-5): gets the
    * authorized `host:port`, the absolute URL, headers and the whole body; returns the request to
-   * send or a reason to refuse (403). CONNECT tunnels are opaque and never rewritten.
+   * send or a reason to refuse (403). HTTPS is rewritten only for the hosts `rewrite.binds` names,
+   * and only with `ca`; every other TLS tunnel is opaque.
    */
   readonly rewrite?: EgressRewrite | undefined;
   /**

@@ -2,9 +2,12 @@
  * Plain HTTP inside a CONNECT tunnel, for the egress rewrite hook (secret placeholders, CD-5).
  * Node's http agents and undici's proxy agent tunnel even `http://` requests through CONNECT, so
  * when a rewrite hook is set the proxy looks at the first bytes of an allowed tunnel: TLS (0x16)
- * is tunnelled untouched (opaque: a placeholder inside stays a placeholder); anything else is
- * read as one HTTP/1.1 request (headers, and a Content-Length body; chunked bodies are refused
- * with 411), passed to the hook, sent upstream, and answered with `Connection: close`.
+ * is tunnelled untouched (opaque: a placeholder inside stays a placeholder) unless the host is
+ * bound and the sandbox has a CA (then tls-intercept.ts terminates it and hands the decrypted
+ * stream here, with `TunnelTarget.tls` set); anything else is read as one HTTP/1.1 request (headers, and a Content-Length body; chunked bodies are refused
+ * with 411), passed to the hook, sent upstream, and answered with `Connection: close`. A bound
+ * host is asked for `accept-encoding: identity` and its answer is scrubbed (real values back to
+ * placeholders); a compressed answer is refused (502), since it cannot be scanned.
  */
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
