@@ -6,7 +6,8 @@
  * 1. common passwords, compared case-insensitively as a whole;
  * 2. a common base word dressed up with case, leetspeak, leading or trailing digits and symbols,
  *    or repeated (`P@ssw0rd2024!`, `Welcome1`, `passpass`);
- * 3. keyboard walks and character sequences (`qwertyuiop`, `1qaz2wsx`, `abcdefgh`, `98765432`).
+ * 3. keyboard walks and character sequences (`qwertyuiop`, `1qaz2wsx`, `abcdefgh`, `98765432`):
+ *    runs of QWERTY neighbours, alphabet or digit steps, or repeats.
  *
  * The word list is small on purpose (the length and entropy rules do the rest). Its entries were
  * taken from the most common entries of public password-frequency lists: the UK NCSC's
@@ -249,6 +250,9 @@ function isStep(a: string, b: string): boolean {
   if (a === b) return true;
   const la = a.toLowerCase();
   const lb = b.toLowerCase();
+  // a person walking the keyboard holds shift for a whole run or not at all
+  const upper = (c: string, l: string): boolean => c !== l;
+  if (/^[a-z]$/.test(la) && /^[a-z]$/.test(lb) && upper(a, la) !== upper(b, lb)) return false;
   if (/^[a-z0-9]$/.test(la) && /^[a-z0-9]$/.test(lb) && Math.abs(la.charCodeAt(0) - lb.charCodeAt(0)) === 1)
     return true;
   const ka = KEY.get(a);
@@ -259,8 +263,25 @@ function isStep(a: string, b: string): boolean {
   );
 }
 
-/** Share of adjacent pairs that are steps at or above which a value is a walk or a sequence. */
-const WALK_SHARE = 0.75;
+/**
+ * A walk: the value splits (at every pair that is not a step; a change of letter case is not a
+ * step) into runs of at least 3 characters each (a single leading or trailing character is
+ * allowed: `Qwertyui`, `mnbvcxz1`), and steps make up three quarters or more of its pairs.
+ */
+function isWalk(chars: readonly string[]): boolean {
+  if (chars.length < 2) return false;
+  const runs: number[] = [1];
+  let steps = 0;
+  for (let i = 1; i < chars.length; i++) {
+    if (isStep(chars[i - 1]!, chars[i]!)) {
+      steps++;
+      runs[runs.length - 1]!++;
+    } else runs.push(1);
+  }
+  const last = runs.length - 1;
+  const shortOk = runs.every((r, i) => r >= 3 || (r === 1 && (i === 0 || i === last) && last > 0));
+  return shortOk && steps / (chars.length - 1) >= 0.75;
+}
 
 export type WeakClass = 'common-password' | 'dictionary-word' | 'keyboard-pattern';
 
@@ -274,10 +295,7 @@ export function weakValueReason(value: string): { class: WeakClass; reason: stri
       class: 'dictionary-word',
       reason: 'it is a common word with only case, digits, symbols or leetspeak added (a word plus 123!)',
     };
-  const chars = [...value];
-  let steps = 0;
-  for (let i = 1; i < chars.length; i++) if (isStep(chars[i - 1]!, chars[i]!)) steps++;
-  if (chars.length > 1 && steps / (chars.length - 1) >= WALK_SHARE)
+  if (isWalk([...value]))
     return {
       class: 'keyboard-pattern',
       reason: 'it is a keyboard pattern or a character sequence (like qwertyui, 1qaz2wsx, abcd1234)',
