@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { configSchema, messageOf, splitListen } from './schema.ts';
 import type { ParsedConfig } from './schema.ts';
-import { resolveSecretsSection, resolveServerSecrets } from './secrets-load.ts';
+import { checkSourceServers, resolveSecretsSection, resolveServerSecrets } from './secrets-load.ts';
 import type { DelegateCommandConfig, ServerConfig, ToolSupplyConfig, WardenConfig } from './types.ts';
 
 export interface ConfigIssue {
@@ -98,6 +98,7 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
     resolveCommand: (cmd: string) => resolveCommand(cmd, env),
   };
   const secrets = resolveSecretsSection(c.secrets, secretsCtx);
+  checkSourceServers(secrets, Object.keys(c.servers), secretsCtx);
   for (const [name, s] of Object.entries(c.servers)) {
     const timeoutMs = s.timeout ?? c.gateway.call_timeout;
     const serverSecrets = resolveServerSecrets(name, s.secrets, secrets, secretsCtx);

@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { ConfigIssue } from './load.ts';
@@ -54,7 +56,70 @@ export function resolveSecretsSection(raw: SecretsRaw, ctx: SecretsLoadContext):
       ...(s.servers === undefined ? {} : { servers: s.servers }),
     };
   }
-  return { masterKey, graceMs: raw.grace, patterns: raw.patterns, canaries: raw.canaries, sources };
+  const ca = raw.upstream_ca;
+  const upstreamCa = ca === undefined ? [] : readUpstreamCa(ctx, typeof ca === 'string' ? [ca] : ca);
+  return {
+    masterKey,
+    graceMs: raw.grace,
+    patterns: raw.patterns,
+    canaries: raw.canaries,
+    sources,
+    upstreamCa,
+  };
+}
+
+/**
+ * A source restricted to servers (`secrets.sources.NAME.servers`) must name servers that exist:
+ * a typo would otherwise lock the secret away from the server meant to use it, silently.
+ */
+export function checkSourceServers(
+  section: SecretsConfig,
+  serverNames: readonly string[],
+  ctx: SecretsLoadContext,
+): void {
+  const known = new Set(serverNames);
+  for (const [name, src] of Object.entries(section.sources)) {
+    for (const [i, server] of (src.servers ?? []).entries()) {
+      if (known.has(server)) continue;
+      const shown = JSON.stringify(server.slice(0, 64));
+      ctx.issues.push({
+        file: ctx.file,
+        path: `secrets.sources.${name}.servers.${i}`,
+        message: `secret ${name} is restricted to server ${shown}, which is not defined in servers: (known: ${serverNames.length === 0 ? 'none' : [...serverNames].sort().join(', ')})`,
+      });
+    }
+  }
+}
+
+/** Reads each `secrets.upstream_ca` file: PEM certificates trusted for TLS to placeholder-bound hosts. */
+function readUpstreamCa(ctx: SecretsLoadContext, files: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [i, f] of files.entries()) {
+    const path = resolve(ctx.baseDir, f);
+    const at = files.length === 1 ? 'secrets.upstream_ca' : `secrets.upstream_ca.${i}`;
+    let pem: string;
+    try {
+      pem = readFileSync(path, 'utf8');
+    } catch (e) {
+      ctx.issues.push({
+        file: ctx.file,
+        path: at,
+        message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      });
+      continue;
+    }
+    try {
+      if (!new X509Certificate(pem).ca) throw new Error('not a CA');
+      out.push(pem);
+    } catch {
+      ctx.issues.push({
+        file: ctx.file,
+        path: at,
+        message: `${path} is not a PEM CA certificate (basicConstraints CA:TRUE)`,
+      });
+    }
+  }
+  return out;
 }
 
 /**

@@ -101,6 +101,11 @@ export const secretsSection = z
     canaries: z.number().int().min(0).max(100).default(0),
     /** Secret name → where it comes from; a name used by a server but not listed here is a store secret. */
     sources: z.record(secretName, source).default({}),
+    /**
+     * Extra CA certificates (PEM files) trusted, besides the system store, when the egress proxy
+     * opens TLS to a placeholder-bound host (e.g. an internal CA). Verification cannot be turned off.
+     */
+    upstream_ca: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   })
   .prefault({});
 

@@ -146,6 +146,8 @@ export interface SecretsConfig {
   readonly patterns: boolean;
   readonly canaries: number;
   readonly sources: Readonly<Record<string, SecretSourceConfig>>;
+  /** PEM CA certificates trusted besides the system store for TLS to placeholder-bound hosts. */
+  readonly upstreamCa: readonly string[];
 }
 
 export interface CatalogConfig {

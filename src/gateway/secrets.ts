@@ -52,6 +52,7 @@ const DEFAULT_SECRETS: SecretsConfig = {
   patterns: true,
   canaries: 0,
   sources: {},
+  upstreamCa: [],
 };
 
 /** Runs an argv through a launcher (never a shell) with a minimal environment; stdout on exit 0. */
@@ -234,7 +235,11 @@ export class GatewaySecrets {
       bindings.push({ name, placeholder, value: await this.broker.resolve(name), hosts: p.hosts });
       env[p.env] = placeholder;
     }
-    return { env, headers, egressRewrite: createSubstituter(bindings, { guard: this.redactor() }) };
+    const substituter = createSubstituter(bindings, { guard: this.redactor() });
+    // HTTPS to a bound host is intercepted by the sandbox's CA and sent on over TLS verified
+    // against the system store plus secrets.upstream_ca (there is no switch to skip verification)
+    const egressRewrite: EgressRewrite = Object.assign(substituter, { upstreamCa: this.config.upstreamCa });
+    return { env, headers, egressRewrite };
   }
 
   /** Called with a secret's name after it rotated (sessions restart the servers that use it). */

@@ -16,7 +16,7 @@ import type { SandboxOverrides, SandboxProfile } from './profile.ts';
 import { effectiveProfile, insideCwd } from './launch-plan.ts';
 import { sandboxEnv } from './sandbox-env.ts';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp/bpf.ts';
-import { startSandbox } from './sandbox-instance.ts';
+import { interceptsTls, startSandbox } from './sandbox-instance.ts';
 import type { SandboxedProcess } from './sandbox-instance.ts';
 import { warmPool } from './warm-pool.ts';
 import type { SeccompArch } from './seccomp/syscalls.ts';
@@ -273,7 +273,12 @@ export class BwrapLauncher implements Launcher {
       onQuarantine: this.options.onQuarantine,
       resolve: this.options.resolve,
       inspectUrl: this.options.inspectUrl,
-      env: sandboxEnv(spec.env, p, p.egress.allowHosts.length > 0),
+      env: sandboxEnv(
+        spec.env,
+        p,
+        p.egress.allowHosts.length > 0,
+        interceptsTls(spec, p.egress.allowHosts.length > 0),
+      ),
       seccomp: p.seccomp && arch ? seccompFor(arch) : undefined,
       nodePath: process.execPath,
       warm: this.options.warmStart ?? true,

@@ -41,7 +41,15 @@ export { cgroupKey, createSandboxCgroup, sweepStaleCgroups } from './sandbox-cgr
 export type { SandboxCgroup } from './sandbox-cgroup.ts';
 export { startEgressProxy } from './egress/proxy.ts';
 export type { EgressEvent, EgressProxy, EgressProxyOptions } from './egress/proxy.ts';
-export type { EgressHttpRequest, EgressRewrite } from './egress/proxy.ts';
+export type {
+  EgressHttpRequest,
+  EgressRewrite,
+  EgressRewriteResult,
+  ResponseScrubber,
+} from './egress/proxy.ts';
+export { createSandboxCa, systemTrustPem } from './egress/sandbox-ca.ts';
+export type { SandboxCa } from './egress/sandbox-ca.ts';
+export { INSIDE_CA, INSIDE_CA_BUNDLE } from './sandbox-env.ts';
 export {
   parseEgressRule,
   compileEgressRules,

@@ -27,9 +27,11 @@ export interface LaunchSpec {
    */
   readonly tags?: Readonly<Record<string, string>> | undefined;
   /**
-   * Rewrites (or refuses) each plain-HTTP request through this sandbox's egress proxy: the secret
-   * broker swaps placeholders for real values here (CD-5). Only sandboxing launchers honour it;
-   * a caller that needs it must refuse a launcher of kind 'plain'.
+   * Rewrites (or refuses) each plain-HTTP request through this sandbox's egress proxy, and HTTPS
+   * to the hosts its `binds` names (intercepted with a per-sandbox CA, trusted inside through
+   * NODE_EXTRA_CA_CERTS and SSL_CERT_FILE): the secret broker swaps placeholders for real values
+   * here (CD-5). Only sandboxing launchers honour it; a caller that needs it must refuse a
+   * launcher of kind 'plain'.
    */
   readonly egressRewrite?: EgressRewrite | undefined;
 }

@@ -17,6 +17,8 @@ import { discardSlot, startWarm, warmPool } from './warm-pool.ts';
 import type { WarmSlot } from './warm-pool.ts';
 import type { PreparedWorkspace } from './workspace.ts';
 import { startEgressProxy } from './egress/proxy.ts';
+import { createSandboxCa } from './egress/sandbox-ca.ts';
+import type { SandboxCa } from './egress/sandbox-ca.ts';
 import type { EgressEvent, EgressProxy } from './egress/proxy.ts';
 import type { Resolver } from './egress/decide.ts';
 import { stopGroup } from './plain-launcher.ts';
@@ -58,13 +60,21 @@ interface Resources {
   protectedBefore?: string[];
   workspace?: PreparedWorkspace;
   proxy?: EgressProxy;
+  /** The sandbox's TLS interception CA (placeholder-bound hosts only); its key never leaves memory. */
+  ca?: SandboxCa;
   cgroup?: SandboxCgroup;
   slot?: WarmSlot | undefined;
 }
 
+/** Whether a launch needs the interception CA: egress on and a rewrite hook with bound hosts. */
+export function interceptsTls(spec: LaunchSpec, egressOn: boolean): boolean {
+  return egressOn && spec.egressRewrite?.binds !== undefined;
+}
+
 /**
  * What the caller observes when the program ends: protected paths it created are quarantined
- * and reported, and the egress proxy is closed (its last decisions reported). Runs before `exited`.
+ * and reported, the egress proxy is closed (its last decisions reported) and the interception
+ * CA's key dropped. Runs before `exited`.
  */
 async function settle(ctx: SandboxContext, r: Resources): Promise<void> {
   const ws = r.workspace?.hostPath;
@@ -77,6 +87,7 @@ async function settle(ctx: SandboxContext, r: Resources): Promise<void> {
     }
   }
   await r.proxy?.close();
+  r.ca?.destroy();
 }
 
 /** Removes what is left once the program is gone: cgroups (killing stragglers), copies, state. */
@@ -104,7 +115,9 @@ async function acquire(ctx: SandboxContext, r: Resources): Promise<void> {
     r.protectedBefore = existingProtected(r.workspace.hostPath, ctx.profile.protectedPaths);
   if (ctx.profile.egress.allowHosts.length > 0) {
     const socketPath = join(r.dir, 'proxy.sock');
+    if (interceptsTls(ctx.spec, true)) r.ca = await createSandboxCa(ctx.id);
     r.proxy = await startEgressProxy({
+      ca: r.ca,
       socketPath,
       sandboxId: ctx.id,
       allowHosts: ctx.profile.egress.allowHosts,
@@ -144,7 +157,13 @@ function argvFor(ctx: SandboxContext, r: Resources): string[] {
     cwd: ctx.spec.cwd,
     workspaceHostPath: r.workspace?.hostPath,
     protectedExisting: r.protectedBefore,
-    assetsDir: writeAssetsDir(ctx.identity.uid, ctx.identity.gid, r.dir, r.proxy !== undefined),
+    assetsDir: writeAssetsDir(
+      ctx.identity.uid,
+      ctx.identity.gid,
+      r.dir,
+      r.proxy !== undefined,
+      r.ca === undefined ? {} : { 'ca.pem': r.ca.certPem, 'ca-bundle.pem': r.ca.bundlePem },
+    ),
     egress: r.proxy
       ? { socketPath: r.proxy.socketPath, undiciDir: ctx.facts.undiciDir, nodePath: ctx.nodePath }
       : undefined,

@@ -42,7 +42,10 @@ export type {
   OutgoingRequest,
   SubstituteResult,
   SubstituteOptions,
+  Substituter,
 } from './placeholders.ts';
+export { createResponseScrubberFactory } from './response-scrub.ts';
+export type { ResponseScrubber } from './response-scrub.ts';
 export { CANARY_PREFIX, plantCanaries, countOccurrences } from './canary.ts';
 export type { OccurrenceCount } from './canary.ts';
 export { redactingLogger } from './logger.ts';

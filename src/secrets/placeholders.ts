@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { createRedactor } from './redactor.ts';
 import type { Redactor } from './redactor.ts';
 import { assertSecretName } from './schema.ts';
+import { createResponseScrubberFactory } from './response-scrub.ts';
+import type { ResponseScrubber } from './response-scrub.ts';
 
 export const PLACEHOLDER_PREFIX = 'wdn_ph_';
 
@@ -69,11 +71,23 @@ function parts(req: OutgoingRequest): string[] {
   return out;
 }
 
+/**
+ * What the egress proxy holds per sandbox: the request rewrite, which authorities have a secret
+ * bound (only their HTTPS is intercepted), and a scrubber factory for what those hosts answer.
+ */
+export interface Substituter {
+  (request: OutgoingRequest): SubstituteResult;
+  /** Whether any binding names this `host` or `host:port` (TLS to it is intercepted). */
+  readonly binds: (authority: string) => boolean;
+  /** One scrubber per response from a bound host: real values back to placeholders. */
+  readonly scrubber: () => ResponseScrubber;
+}
+
 /** Precompiles the matchers for a set of bindings; the returned function is pure. */
 export function createSubstituter(
   bindings: readonly PlaceholderBinding[],
   options: SubstituteOptions = {},
-): (request: OutgoingRequest) => SubstituteResult {
+): Substituter {
   for (const b of bindings) {
     assertSecretName(b.name);
     if (!b.placeholder.startsWith(PLACEHOLDER_PREFIX))
@@ -87,7 +101,7 @@ export function createSubstituter(
   const values = createRedactor({ values: bindings.map((b) => ({ name: b.name, value: b.value })) });
   const byName = new Map(bindings.map((b) => [b.name, b]));
 
-  return (request) => {
+  const rewrite = (request: OutgoingRequest): SubstituteResult => {
     const boundHere = (name: string): boolean => hostIsBound(byName.get(name)?.hosts ?? [], request.host);
     const host = normalizeHost(request.host).host;
     const used = new Set<string>();
@@ -115,6 +129,10 @@ export function createSubstituter(
       [...used].map((n) => byName.get(n)!),
     );
   };
+  return Object.assign(rewrite, {
+    binds: (authority: string) => bindings.some((b) => hostIsBound(b.hosts, authority)),
+    scrubber: createResponseScrubberFactory(bindings, options.guard),
+  });
 }
 
 function substitute(req: OutgoingRequest, use: readonly PlaceholderBinding[]): SubstituteResult {

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { SecretsError } from './errors.ts';
+import { weakValueReason } from './weak-values.ts';
 
 /**
  * POSIX-identifier-like, upper or lower case, at most 128 chars. No glob or regex
@@ -36,7 +37,8 @@ export type StrengthCheck = { ok: true } | { ok: false; reason: string };
 
 /**
  * SB-7: short or low-entropy values would make the redactor over-match (every "password" or
- * "aaaaaaaa" in any output) and collide with ordinary text, so they are refused.
+ * "aaaaaaaa" in any output) and collide with ordinary text, so they are refused; so are common
+ * passwords, dressed-up dictionary words and keyboard patterns (weak-values.ts).
  */
 export function checkSecretStrength(value: string): StrengthCheck {
   if (typeof value !== 'string') return { ok: false, reason: 'a secret value must be a string' };
@@ -60,6 +62,8 @@ export function checkSecretStrength(value: string): StrengthCheck {
       reason: `a secret must reach ${MIN_ENTROPY_BITS_PER_CHAR} bits of entropy per character (low entropy)`,
     };
   }
+  const weak = weakValueReason(value);
+  if (weak !== undefined) return { ok: false, reason: `a secret must be machine-generated: ${weak.reason}` };
   return { ok: true };
 }
 

@@ -11,7 +11,12 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { MemoryLogger } from '../../src/core/index.ts';
 import { BwrapLauncher } from '../../src/sandbox/index.ts';
 import { countOccurrences, PLACEHOLDER_PREFIX } from '../../src/secrets/index.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { createTestCa, startHttpsHost } from '../helpers/tls.ts';
+import type { HttpsHost } from '../helpers/tls.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { sandboxUnavailable } from '../integration/sandbox/helpers.ts';
 
@@ -58,6 +63,8 @@ describe(
     let client: Client;
     let bound: Recorder;
     let other: Recorder;
+    let tlsBound: HttpsHost;
+    let caDir: string;
     const logs = new MemoryLogger();
     const agentView: string[] = [];
 
@@ -70,12 +77,21 @@ describe(
     before(async () => {
       bound = await recorder();
       other = await recorder();
+      // an HTTPS API bound to the placeholder that echoes the credential it received
+      const testCa = await createTestCa();
+      tlsBound = await startHttpsHost(testCa, (req, _b, res) => {
+        res.end(`api saw ${String(req.url)}`);
+      });
+      caDir = mkdtempSync(join(tmpdir(), 'warden-e2e-ca-'));
+      writeFileSync(join(caDir, 'upstream-ca.pem'), testCa.certPem);
       t = await startTestGateway({
         policies: { 'p.cedar': POLICY },
         start: {
           logger: logs,
           launcher: new BwrapLauncher({
-            profile: { egress: { allowHosts: ['127.0.0.1'], allowPorts: [bound.port, other.port] } },
+            profile: {
+              egress: { allowHosts: ['127.0.0.1'], allowPorts: [bound.port, other.port, tlsBound.port] },
+            },
           }),
         },
         yaml: () =>
@@ -83,13 +99,15 @@ describe(
             'version: 1',
             'gateway:',
             '  listen: 127.0.0.1:0',
+            'secrets:',
+            `  upstream_ca: ${JSON.stringify(join(caDir, 'upstream-ca.pem'))}`,
             'servers:',
             '  everything:',
             `    command: ${process.execPath}`,
             `    args: [${JSON.stringify(EVERYTHING)}]`,
             '    secrets:',
             '      env: [EVERYTHING_TOKEN]',
-            `      placeholders: { API_KEY: { hosts: ["127.0.0.1:${bound.port}"] } }`,
+            `      placeholders: { API_KEY: { hosts: ["127.0.0.1:${bound.port}", "127.0.0.1:${tlsBound.port}"] } }`,
             '  bystander:',
             `    command: ${process.execPath}`,
             `    args: [${JSON.stringify(EVERYTHING)}]`,
@@ -105,6 +123,8 @@ describe(
       await t?.cleanup();
       bound?.server.close();
       other?.server.close();
+      await tlsBound?.close();
+      if (caDir !== undefined) rmSync(caDir, { recursive: true, force: true });
     });
 
     it('SB-1/SB-3: get-env shows the injected variable redacted; the bystander server never received it', async () => {
@@ -145,6 +165,24 @@ describe(
         outputType: 'resource',
       });
       assert.equal(other.seen.length, 1);
+    });
+
+    it('CD-5 over HTTPS: the bound API gets the real value through TLS interception; the echo enters the sandbox as the placeholder', async () => {
+      const env = await call('everything.get-env');
+      const placeholder = new RegExp(`${PLACEHOLDER_PREFIX}API_KEY_[0-9a-f]{24}`).exec(env)![0];
+      const out = await call('everything.gzip-file-as-resource', {
+        name: 'tls.gz',
+        data: `https://127.0.0.1:${tlsBound.port}/v1/data?key=${placeholder}`,
+        outputType: 'resource',
+      });
+      assert.equal(tlsBound.seen.length, 1, out.slice(0, 500));
+      assert.ok(tlsBound.seen[0]!.includes(`key=${API_KEY}`), tlsBound.seen[0]);
+      assert.ok(!tlsBound.seen[0]!.includes(placeholder));
+      // what the tool fetched (inside the sandbox) and gzipped back to the agent holds the placeholder
+      const blob = /"blob":"([A-Za-z0-9+/=]+)"/.exec(out)?.[1];
+      assert.ok(blob !== undefined, out.slice(0, 500));
+      const fetched = gunzipSync(Buffer.from(blob, 'base64')).toString('utf8');
+      assert.equal(fetched, `api saw /v1/data?key=${placeholder}`);
     });
 
     it('the agent view, the gateway log and the audit rows hold zero occurrences of either value', async () => {

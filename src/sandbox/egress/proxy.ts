@@ -7,7 +7,10 @@ import type { Duplex } from 'node:stream';
 import { compileEgressRules } from './host-rules.ts';
 import { decide, systemResolver } from './decide.ts';
 import type { DecideInput, Resolver, Verdict } from './decide.ts';
-import { looksLikeTls, rewriteTunnelled } from './tunnel-rewrite.ts';
+import { looksLikeTls, rewriteTunnelled, scannable, scrubText } from './tunnel-rewrite.ts';
+import { interceptTls } from './tls-intercept.ts';
+import { systemTrustPem } from './sandbox-ca.ts';
+import type { SandboxCa } from './sandbox-ca.ts';
 
 /** One egress decision, reported when the connection ends (or at once when refused). */
 export interface EgressEvent {
@@ -33,15 +36,22 @@ export interface EgressProxyOptions {
   readonly resolve?: Resolver | undefined;
   /**
    * Optional inspection of plain-HTTP requests (full URL) for DLP (EX-2); return a reason to
-   * refuse. CONNECT tunnels (TLS) cannot be inspected without MITM.
+   * refuse. TLS tunnels are not inspected (only the rewrite hook's bound hosts are intercepted).
    */
   readonly inspectUrl?: ((url: string) => string | undefined) | undefined;
   /**
    * Optional rewrite of each plain-HTTP request (secret placeholders, issue 5 / CD-5): gets the
    * authorized `host:port`, the absolute URL, headers and the whole body; returns the request to
-   * send or a reason to refuse (403). CONNECT tunnels are opaque and never rewritten.
+   * send or a reason to refuse (403). HTTPS is rewritten only for the hosts `rewrite.binds` names,
+   * and only with `ca`; every other TLS tunnel is opaque.
    */
   readonly rewrite?: EgressRewrite | undefined;
+  /**
+   * The sandbox's CA. With it and `rewrite.binds`, a CONNECT to a bound host whose first bytes are
+   * a TLS handshake is terminated here (leaf minted by this CA), rewritten like plain HTTP and
+   * sent on over verified TLS. Without it, every TLS tunnel is opaque.
+   */
+  readonly ca?: SandboxCa | undefined;
 }
 
 /** A plain-HTTP request as the egress rewrite hook sees it. */
@@ -52,11 +62,31 @@ export interface EgressHttpRequest {
   readonly body?: string | Buffer | undefined;
 }
 
-export type EgressRewrite = (
-  req: EgressHttpRequest,
-) =>
+export type EgressRewriteResult =
   | { readonly ok: true; readonly request: EgressHttpRequest }
   | { readonly ok: false; readonly reason: string };
+
+/** Turns one response body from a bound host into what may enter the sandbox (streaming). */
+export interface ResponseScrubber {
+  push(chunk: Buffer): Buffer;
+  flush(): Buffer;
+}
+
+/**
+ * The rewrite hook: called on every request the proxy can read (plain HTTP, and HTTPS to bound
+ * hosts when the sandbox has a CA). The optional members turn on the rest of the placeholder
+ * machinery: `binds` says which `host:port` authorities have a secret bound (only their HTTPS is
+ * intercepted; every other CONNECT stays an opaque tunnel), `scrubber` rewrites what those hosts
+ * answer (a real value echoed back becomes the placeholder again), and `upstreamCa` adds
+ * explicitly configured CAs (PEM) to the system trust store for TLS to bound hosts. There is no
+ * way to turn upstream certificate verification off.
+ */
+export interface EgressRewrite {
+  (req: EgressHttpRequest): EgressRewriteResult;
+  readonly binds?: ((authority: string) => boolean) | undefined;
+  readonly scrubber?: (() => ResponseScrubber) | undefined;
+  readonly upstreamCa?: readonly string[] | undefined;
+}
 
 /** Largest request body the rewrite hook buffers; a bigger one is refused (413). */
 const MAX_REWRITE_BODY = 8 * 1024 * 1024;
@@ -76,9 +106,16 @@ function parseAuthority(a: string): { host: string; port: number } | undefined {
 
 type Report = (v: Verdict, kind: EgressEvent['kind'], bytesIn: number, bytesOut: number) => void;
 
+interface Interception {
+  readonly ca: SandboxCa;
+  /** PEM trust anchors for TLS to bound hosts: the system store plus `rewrite.upstreamCa`. */
+  readonly trust: string;
+}
+
 function onConnect(
   input: DecideInput,
   rewrite: EgressRewrite | undefined,
+  interception: Interception | undefined,
   report: Report,
   req: IncomingMessage,
   client: Duplex,
@@ -95,7 +132,7 @@ function onConnect(
   void decide(input, target.host, target.port)
     .then((v) =>
       rewrite !== undefined && v.allowed
-        ? peekTunnel(rewrite, v, report, client, head)
+        ? peekTunnel(rewrite, interception, v, report, client, head)
         : tunnel(v, report, client, head, refuse),
     )
     .catch(() => client.destroy());
@@ -138,22 +175,25 @@ function tunnel(
  */
 function peekTunnel(
   rewrite: EgressRewrite,
+  interception: Interception | undefined,
   v: Verdict & { allowed: true },
   report: Report,
   client: Duplex,
   head: Buffer,
 ): void {
+  const outcome = (o: { refused?: string; bytesIn: number; bytesOut: number }): void =>
+    report(
+      o.refused === undefined ? v : { ...v, allowed: false, reason: o.refused },
+      'connect',
+      o.bytesIn,
+      o.bytesOut,
+    );
+  const authority = `${v.host.includes(':') ? `[${v.host}]` : v.host}:${v.port}`;
   const go = (first: Buffer): void => {
-    if (!looksLikeTls(first)) {
-      rewriteTunnelled(rewrite, v, client, first, (o) =>
-        report(
-          o.refused === undefined ? v : { ...v, allowed: false, reason: o.refused },
-          'connect',
-          o.bytesIn,
-          o.bytesOut,
-        ),
-      );
-      return;
+    if (!looksLikeTls(first)) return rewriteTunnelled(rewrite, v, client, first, outcome);
+    if (interception !== undefined && rewrite.binds?.(authority) === true) {
+      client.pause(); // the TLS layer reads from here on
+      return interceptTls({ rewrite, target: v, ...interception }, client, first, outcome);
     }
     client.pause(); // nothing is read (and lost) before the upstream connection is up
     const up: Socket = connect({ host: v.address, port: v.port });
@@ -270,19 +310,23 @@ function rewritten(
     for (const [k, x] of Object.entries(req.headers)) if (x !== undefined) headers[k] = x;
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
+    const hostPort = `${v.host.includes(':') ? `[${v.host}]` : v.host}:${v.port}`;
     const r = rewrite({
-      host: `${v.host.includes(':') ? `[${v.host}]` : v.host}:${v.port}`,
+      host: hostPort,
       url: req.url ?? '',
       headers,
       ...(size > 0 ? { body: Buffer.concat(chunks) } : {}),
     });
     if (!r.ok) return deny(403, { allowed: false, host: v.host, port: v.port, reason: r.reason });
+    const scrubber = rewrite.binds?.(hostPort) === true ? rewrite.scrubber : undefined;
     const body = r.request.body === undefined ? undefined : Buffer.from(r.request.body);
     const out: Record<string, string | string[]> = {};
     for (const [k, x] of Object.entries(r.request.headers)) out[k] = typeof x === 'string' ? x : [...x];
     out['connection'] = 'close';
     out['host'] = authority;
     delete out['transfer-encoding'];
+    // a bound host's answer is scrubbed before it enters the sandbox, so it must come uncompressed
+    if (scrubber !== undefined) out['accept-encoding'] = 'identity';
     if (body !== undefined) out['content-length'] = String(body.length);
     const m = /^http:\/\/[^/?#]*(.*)$/i.exec(r.request.url);
     const path = m?.[1] || '/';
@@ -296,10 +340,32 @@ function rewritten(
       setHost: false,
     });
     up.on('response', (ur) => {
+      const scrub = scrubber?.();
+      if (scrub !== undefined && !scannable(ur)) {
+        ur.destroy();
+        return deny(502, {
+          allowed: false,
+          host: v.host,
+          port: v.port,
+          reason: 'compressed-response-from-bound-host cannot be scanned for secrets',
+        });
+      }
       ur.on('data', (d: Buffer) => (bytesIn += d.length));
       ur.on('end', () => report(v, 'http', bytesIn, body?.length ?? 0));
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
+      if (scrub === undefined || scrubber === undefined) {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+        return;
+      }
+      const hs: Record<string, string | string[]> = {};
+      for (const [k, x] of Object.entries(ur.headers)) {
+        if (x === undefined || k === 'content-length' || k === 'transfer-encoding' || k === 'connection')
+          continue;
+        hs[k] = typeof x === 'string' ? scrubText(scrubber, x) : x.map((y) => scrubText(scrubber, y));
+      }
+      res.writeHead(ur.statusCode ?? 502, hs);
+      ur.on('data', (d: Buffer) => res.write(scrub.push(d)));
+      ur.on('end', () => res.end(scrub.flush()));
     });
     up.on('error', () => {
       report({ allowed: false, host: v.host, port: v.port, reason: 'upstream-failed' }, 'http', bytesIn, 0);
@@ -317,6 +383,10 @@ export function startEgressProxy(opts: EgressProxyOptions): Promise<EgressProxy>
     extraPorts: opts.allowPorts ?? [],
     resolve: opts.resolve ?? systemResolver,
   };
+  const interception: Interception | undefined =
+    opts.ca === undefined || opts.rewrite?.binds === undefined
+      ? undefined
+      : { ca: opts.ca, trust: systemTrustPem() + (opts.rewrite.upstreamCa ?? []).join('\n') };
   const report: Report = (v, kind, bytesIn, bytesOut) => {
     const e: EgressEvent = {
       allowed: v.allowed,
@@ -338,7 +408,7 @@ export function startEgressProxy(opts: EgressProxyOptions): Promise<EgressProxy>
     onRequest(input, opts, report, req, res),
   );
   server.on('connect', (req: IncomingMessage, sock: Duplex, head: Buffer) =>
-    onConnect(input, opts.rewrite, report, req, sock, head),
+    onConnect(input, opts.rewrite, interception, report, req, sock, head),
   );
   server.on('clientError', (_e, sock: Duplex) => sock.destroy());
   const sockets = new Set<Duplex>();

@@ -2,13 +2,20 @@
  * Plain HTTP inside a CONNECT tunnel, for the egress rewrite hook (secret placeholders, CD-5).
  * Node's http agents and undici's proxy agent tunnel even `http://` requests through CONNECT, so
  * when a rewrite hook is set the proxy looks at the first bytes of an allowed tunnel: TLS (0x16)
- * is tunnelled untouched (opaque: a placeholder inside stays a placeholder); anything else is
- * read as one HTTP/1.1 request (headers, and a Content-Length body; chunked bodies are refused
- * with 411), passed to the hook, sent upstream, and answered with `Connection: close`.
+ * is tunnelled untouched (opaque: a placeholder inside stays a placeholder) unless the host is
+ * bound and the sandbox has a CA (then tls-intercept.ts terminates it and hands the decrypted
+ * stream here, with `TunnelTarget.tls` set); anything else is read as one HTTP/1.1 request (headers, and a Content-Length body; chunked bodies are refused
+ * with 411), passed to the hook, sent upstream, and answered with `Connection: close`. A bound
+ * host is asked for `accept-encoding: identity` and its answer is scrubbed (real values back to
+ * placeholders); a compressed answer is refused (502), since it cannot be scanned.
  */
 import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { EgressRewrite } from './proxy.ts';
+import type { EgressRewrite, ResponseScrubber } from './proxy.ts';
 
 const MAX_HEAD = 64 * 1024;
 const MAX_BODY = 8 * 1024 * 1024;
@@ -17,6 +24,11 @@ export interface TunnelTarget {
   readonly host: string;
   readonly port: number;
   readonly address: string;
+  /**
+   * Set when the proxy terminated the sandbox's TLS (a bound host): the request is sent over TLS,
+   * verified against these trust anchors (PEM: the system store plus any configured extra CA).
+   */
+  readonly tls?: { readonly trust: string } | undefined;
 }
 
 export interface TunnelOutcome {
@@ -100,6 +112,48 @@ export function rewriteTunnelled(
   step();
 }
 
+/** Upstream request options: plain HTTP, or TLS verified against `t.tls.trust` and the host name. */
+function upstream(t: TunnelTarget, method: string, path: string, headers: Record<string, string | string[]>) {
+  const common = { host: t.address, port: t.port, method, path, headers, setHost: false };
+  if (t.tls === undefined) return httpRequest(common);
+  return httpsRequest({
+    ...common,
+    ca: t.tls.trust,
+    rejectUnauthorized: true,
+    ...(isIP(t.host) === 0 ? { servername: t.host } : {}),
+    checkServerIdentity: (_h: string, cert) => checkServerIdentity(t.host, cert),
+    agent: false,
+  });
+}
+
+/** Whether a response body is in a form the scrubber can read (no content coding). */
+export function scannable(ur: IncomingMessage): boolean {
+  const ce = String(ur.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+  return ce === '' || ce === 'identity';
+}
+
+/** Response head lines for the client, with header values scrubbed when `scrub` is set. */
+function responseHead(ur: IncomingMessage, scrub: (() => ResponseScrubber) | undefined): string {
+  const head = [`HTTP/1.1 ${ur.statusCode ?? 502} ${ur.statusMessage ?? ''}`];
+  for (let i = 0; i + 1 < ur.rawHeaders.length; i += 2) {
+    const k = ur.rawHeaders[i]!.toLowerCase();
+    if (k === 'connection' || k === 'transfer-encoding' || k === 'keep-alive') continue;
+    if (scrub !== undefined && k === 'content-length') continue; // the body may change length
+    const v = ur.rawHeaders[i + 1]!;
+    head.push(`${ur.rawHeaders[i]}: ${scrub === undefined ? v : scrubText(scrub, v)}`);
+  }
+  head.push('Connection: close');
+  return head.join('\r\n') + '\r\n\r\n';
+}
+
+/** Scrubs one complete string with a fresh pass of a scrubber (header values). */
+export function scrubText(make: () => ResponseScrubber, text: string): string {
+  const s = make();
+  return Buffer.concat([s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+}
+
 function relay(
   rewrite: EgressRewrite,
   t: TunnelTarget,
@@ -110,12 +164,13 @@ function relay(
   const authority = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
   const path = req.target.startsWith('/')
     ? req.target
-    : (/^http:\/\/[^/?#]*(.*)$/i.exec(req.target)?.[1] ?? '/');
+    : (/^https?:\/\/[^/?#]*(.*)$/i.exec(req.target)?.[1] ?? '/');
   delete req.headers['proxy-authorization'];
   delete req.headers['proxy-connection'];
+  const scheme = t.tls === undefined ? 'http' : 'https';
   const r = rewrite({
     host: authority,
-    url: `http://${authority}${path || '/'}`,
+    url: `${scheme}://${authority}${path || '/'}`,
     headers: req.headers,
     ...(req.body.length > 0 ? { body: req.body } : {}),
   });
@@ -123,43 +178,44 @@ function relay(
     reply(client, '403 Forbidden', `warden egress: ${r.reason}\n`);
     return done({ refused: r.reason, bytesIn: 0, bytesOut: 0 });
   }
+  const bound = rewrite.binds?.(authority) === true;
   const body = r.request.body === undefined ? undefined : Buffer.from(r.request.body);
   const headers: Record<string, string | string[]> = {};
   for (const [k, x] of Object.entries(r.request.headers)) headers[k] = typeof x === 'string' ? x : [...x];
-  headers['host'] = t.port === 80 ? t.host : authority;
+  headers['host'] = t.port === (t.tls === undefined ? 80 : 443) ? t.host : authority;
   headers['connection'] = 'close';
+  // a bound host's answer is scrubbed before it enters the sandbox, so it must come uncompressed
+  if (bound) headers['accept-encoding'] = 'identity';
   if (body !== undefined) headers['content-length'] = String(body.length);
-  const outPath = /^http:\/\/[^/?#]*(.*)$/i.exec(r.request.url)?.[1] || '/';
+  const outPath = /^https?:\/\/[^/?#]*(.*)$/i.exec(r.request.url)?.[1] || '/';
   let bytesIn = 0;
-  const up = httpRequest({
-    host: t.address,
-    port: t.port,
-    method: req.method,
-    path: outPath,
-    headers,
-    setHost: false,
-  });
+  const up = upstream(t, req.method, outPath, headers);
   up.on('response', (ur) => {
-    const head = [`HTTP/1.1 ${ur.statusCode ?? 502} ${ur.statusMessage ?? ''}`];
-    for (let i = 0; i + 1 < ur.rawHeaders.length; i += 2) {
-      const k = ur.rawHeaders[i]!.toLowerCase();
-      if (k === 'connection' || k === 'transfer-encoding' || k === 'keep-alive') continue;
-      head.push(`${ur.rawHeaders[i]}: ${ur.rawHeaders[i + 1]}`);
+    const scrubber = bound ? rewrite.scrubber : undefined;
+    const scrub = scrubber?.();
+    if (scrub !== undefined && !scannable(ur)) {
+      ur.destroy();
+      const why = 'compressed-response-from-bound-host';
+      reply(client, '502 Bad Gateway', `warden egress: ${why} cannot be scanned for secrets\n`);
+      return done({ refused: why, bytesIn, bytesOut: body?.length ?? 0 });
     }
-    head.push('Connection: close');
-    client.write(head.join('\r\n') + '\r\n\r\n');
+    client.write(responseHead(ur, scrubber));
     ur.on('data', (d: Buffer) => {
       bytesIn += d.length;
-      client.write(d);
+      client.write(scrub === undefined ? d : scrub.push(d));
     });
     ur.on('end', () => {
-      client.end();
+      client.end(scrub?.flush());
       done({ bytesIn, bytesOut: body?.length ?? 0 });
     });
   });
-  up.on('error', () => {
-    reply(client, '502 Bad Gateway', 'warden egress: upstream failed\n');
-    done({ refused: 'upstream-failed', bytesIn, bytesOut: 0 });
+  up.on('error', (e: NodeJS.ErrnoException) => {
+    const why =
+      t.tls !== undefined && /CERT|SELF_SIGNED|ALTNAME|VERIFY/i.test(e.code ?? '')
+        ? 'upstream-certificate-rejected'
+        : 'upstream-failed';
+    reply(client, '502 Bad Gateway', `warden egress: ${why}\n`);
+    done({ refused: why, bytesIn, bytesOut: 0 });
   });
   up.end(body);
 }

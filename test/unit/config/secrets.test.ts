@@ -2,6 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig } from '../../../src/config/index.ts';
 import type { ConfigIssue } from '../../../src/config/index.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestCa } from '../../helpers/tls.ts';
 
 const FILE = '/tmp/warden-test/warden.yaml';
 const ENV = { PATH: '/usr/bin:/bin' };
@@ -93,11 +97,72 @@ describe('secrets configuration', () => {
 
   it('SB-4: a server may not ask for a secret restricted to another server; the owner may', () => {
     const yaml = (who: string): string =>
-      `version: 1\nsecrets:\n  sources:\n    Y_TOKEN: { servers: [y] }\nservers:\n  ${who}:\n    command: /bin/cat\n    secrets:\n      env: [Y_TOKEN]\n`;
+      `version: 1\nsecrets:\n  sources:\n    Y_TOKEN: { servers: [y] }\nservers:\n  y:\n    command: /bin/cat\n${
+        who === 'y' ? '' : `  ${who}:\n    command: /bin/cat\n`
+      }    secrets:\n      env: [Y_TOKEN]\n`;
     const [issue] = issuesOf(yaml('x'));
     assert.equal(issue?.path, 'servers.x.secrets.env.Y_TOKEN');
     assert.match(issue.message, /restricted to servers y/);
     assert.equal(parseConfig(yaml('y'), FILE, { env: ENV }).servers[0]?.secrets?.env.Y_TOKEN, 'Y_TOKEN');
+  });
+
+  it('SB-4: a secret restricted to a server that servers: does not define is a config error naming both', () => {
+    const yaml = (restrictTo: string): string =>
+      [
+        'version: 1',
+        'secrets:',
+        '  sources:',
+        `    DB_PASSWORD: { servers: [${restrictTo}] }`,
+        'servers:',
+        '  db:',
+        '    command: /bin/cat',
+        '    secrets:',
+        '      env: [DB_PASSWORD]',
+        '  web:',
+        '    command: /bin/cat',
+      ].join('\n');
+    const issues = issuesOf(yaml('db, dbb'));
+    assert.equal(issues.length, 1, JSON.stringify(issues));
+    const [issue] = issues;
+    assert.equal(issue?.file, FILE);
+    assert.equal(issue?.path, 'secrets.sources.DB_PASSWORD.servers.1');
+    assert.match(
+      issue.message,
+      /secret DB_PASSWORD is restricted to server "dbb", which is not defined in servers:/,
+    );
+    assert.match(issue.message, /known: db, web/);
+    try {
+      parseConfig(yaml('dbb'), FILE, { env: ENV });
+      assert.fail('expected a ConfigError');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /warden\.yaml: secrets\.sources\.DB_PASSWORD\.servers\.0: secret DB_PASSWORD/);
+    }
+    // twin: naming only defined servers loads, and the restriction is kept
+    const c = parseConfig(yaml('db'), FILE, { env: ENV });
+    assert.deepEqual(c.secrets?.sources.DB_PASSWORD?.servers, ['db']);
+  });
+
+  it('upstream_ca: a CA certificate file loads; a missing file or a non-CA file is a config error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-ca-'));
+    const ca = await createTestCa();
+    writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+    writeFileSync(join(dir, 'leaf.pem'), (await ca.issue('127.0.0.1')).cert);
+    const file = join(dir, 'warden.yaml');
+    const c = parseConfig('version: 1\nsecrets:\n  upstream_ca: ca.pem\n', file, { env: ENV });
+    assert.deepEqual(c.secrets?.upstreamCa, [ca.certPem]);
+    const load = (v: string): ConfigIssue[] => {
+      try {
+        parseConfig(`version: 1\nsecrets:\n  upstream_ca: ${v}\n`, file, { env: ENV });
+      } catch (e) {
+        assert.ok(e instanceof ConfigError);
+        return e.details.issues as ConfigIssue[];
+      }
+      return assert.fail('expected a ConfigError');
+    };
+    assert.match(load('missing.pem')[0]!.message, /cannot read .*missing\.pem: ENOENT/);
+    assert.match(load('[ca.pem, leaf.pem]')[0]!.message, /leaf\.pem is not a PEM CA certificate/);
+    assert.equal(load('[ca.pem, leaf.pem]')[0]!.path, 'secrets.upstream_ca.1');
   });
 
   it('refuses env on a remote server, headers on a stdio server, wildcard placeholder hosts', () => {
