@@ -196,6 +196,10 @@ function resolveConfig(c: ParsedConfig, file: string, options: LoadOptions): War
       enforce: c.catalog.enforce,
       file: resolve(baseDir, c.catalog.file),
       publicKey: resolve(baseDir, c.catalog.public_key),
+      packagesDir:
+        c.catalog.packages_dir === undefined
+          ? join(dataDir, 'packages')
+          : resolve(baseDir, c.catalog.packages_dir),
       registry: c.catalog.registry,
     },
     monitor: c.monitor,

@@ -172,6 +172,11 @@ const catalog = z
     file: z.string().default('catalog.signed.json'),
     /** The Ed25519 public key (PEM) the catalog must be signed with. */
     public_key: z.string().default('catalog.pub'),
+    /**
+     * Where catalog packages are installed (default `<data_dir>/packages`). Under root with
+     * sandboxed servers, a directory the sandbox uid can search: the data directory is 0700.
+     */
+    packages_dir: z.string().min(1).optional(),
     /** npm registry for catalog packages; tarballs are verified against the catalog's integrity. */
     registry: z
       .url({ protocol: /^https?$/, error: 'registry must be an http(s) URL' })

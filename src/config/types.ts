@@ -156,5 +156,7 @@ export interface CatalogConfig {
   readonly file: string;
   /** Absolute path of the trusted Ed25519 public key (PEM). */
   readonly publicKey: string;
+  /** Absolute path where catalog packages are installed (default `<dataDir>/packages`). */
+  readonly packagesDir: string;
   readonly registry: string;
 }

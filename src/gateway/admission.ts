@@ -7,7 +7,6 @@
  * refused with its reason (logged and audited) and does not exist for agents.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ServerConfig, StdioServerConfig, WardenConfig } from '../config/index.ts';
 import { readEnv, resolveCommand } from '../config/index.ts';
 import { isAppError } from '../core/index.ts';
@@ -82,7 +81,7 @@ async function admitOne(
   if (entry.package === undefined) return { server: s, entry };
   try {
     const pkg = await installVerified(entry, {
-      dir: join(config.dataDir, 'packages'),
+      dir: config.catalog.packagesDir,
       registry: config.catalog.registry,
     });
     // With dependencies, the package runs from the install of its signed lock (npm ci).
@@ -91,7 +90,7 @@ async function admitOne(
         ? pkg.bin
         : (
             await installLocked(entry, {
-              dir: join(config.dataDir, 'packages'),
+              dir: config.catalog.packagesDir,
               registry: config.catalog.registry,
               runner: npmRunner(launcher),
             })

@@ -9,6 +9,7 @@ import { AuditLog, loadOrCreateAuditKeys } from '../audit/index.ts';
 import { PolicyEngine } from '../policy/index.ts';
 import type { AgentRegistry, Authenticator, Identity } from '../identity/index.ts';
 import { mountIdentityRoutes, openIdentity } from './identity-routes.ts';
+import { SandboxError } from '../sandbox/index.ts';
 import type { Launcher } from '../sandbox/index.ts';
 import { setUpSandboxing, validateSandboxSettings } from './sandboxing.ts';
 import { HttpFront } from './http-front.ts';
@@ -139,7 +140,18 @@ export async function startGateway(
       });
     // Only now is every server's program known (catalog `package:` servers get theirs from
     // admission): a sandbox that cannot reach one stops start-up before anything launches.
-    sandboxing.preflight((admission?.config ?? config).servers);
+    try {
+      sandboxing.preflight((admission?.config ?? config).servers);
+    } catch (e) {
+      // A catalog package under the (0700) data directory: say which setting moves it.
+      const dir = config.catalog.packagesDir;
+      if (e instanceof SandboxError && e.message.includes(dir))
+        throw new SandboxError(
+          e.code,
+          `${e.message}; catalog packages are installed in ${dir}: set catalog.packages_dir to a directory the sandbox uid can search (e.g. /opt/warden/packages)`,
+        );
+      throw e;
+    }
     // Tool supply chain (issue 6): pins and flags in the same store, shared by replicas.
     const supply = await SupplyGuard.open(store, {
       servers: (admission?.config ?? config).servers,

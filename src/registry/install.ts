@@ -6,7 +6,7 @@
  * runtime (LS-3): the command is Node.js, the script is the package's `bin` inside the verified
  * content, arguments and environment come from the local configuration.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { CatalogEntry } from './catalog-schema.ts';
 import { RegistryError } from './errors.ts';
@@ -64,7 +64,10 @@ export async function installVerified(entry: CatalogEntry, opts: InstallOptions)
     throw new TypeError(`catalog entry ${entry.name} names no package`);
   const { name, version } = parsePackageSpec(entry.package);
   const label = `${name}@${version}`;
-  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  // Public package code, owned by Warden's user and not writable by others: 0755, so a sandbox
+  // uid can reach it (catalog.packages_dir; the data directory itself stays 0700).
+  mkdirSync(opts.dir, { recursive: true, mode: 0o755 });
+  chmodSync(opts.dir, 0o755);
   const base = join(opts.dir, `${name.replace('/', '+')}@${version}`);
   const tgz = `${base}.tgz`;
   if (!existsSync(tgz)) {

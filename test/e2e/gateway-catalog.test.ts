@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCatalogKeys, signCatalog } from '../../src/registry/index.ts';
@@ -174,6 +174,83 @@ describe('signed catalog enforced by the gateway', () => {
       await assert.rejects(c.callTool({ name: 'calc.add', arguments: {} }), /Unknown tool/);
       await c.callTool({ name: 'local.add', arguments: {} }); // twin
     });
+  });
+
+  describe('sandboxed (bubblewrap) with the packages outside the 0700 data directory', () => {
+    const root = process.getuid?.() === 0;
+    /** Only the package server; `packagesDir` set or left at its default under the data dir. */
+    function sandboxed(packagesDir: string | undefined) {
+      const keys = generateCatalogKeys();
+      const catalog: CatalogInput = {
+        version: 1,
+        servers: [{ name: 'calc', package: `npm:${PKG}@1.0.0`, integrity: sri(TARBALL) }],
+      };
+      return {
+        files: {
+          'catalog.pub': keys.publicKeyPem,
+          'catalog.signed.json': signCatalog(catalog, keys.privateKeyPem),
+        },
+        yaml: () =>
+          [
+            'version: 1',
+            'gateway:',
+            '  listen: 127.0.0.1:0',
+            'catalog:',
+            '  enforce: true',
+            `  registry: "${registryUrl}"`,
+            ...(packagesDir === undefined ? [] : [`  packages_dir: "${packagesDir}"`]),
+            'servers:',
+            '  calc:',
+            `    package: "${PKG}"`,
+            '',
+          ].join('\n'),
+      };
+    }
+
+    it('[RP-4] catalog.packages_dir: the verified package runs in the sandbox', async () => {
+      const pkgs = mkdtempSync(join(tmpdir(), 'warden-pkgs-'));
+      chmodSync(pkgs, 0o755);
+      const p = sandboxed(join(pkgs, 'packages'));
+      const t = await startTestGateway({
+        policies: { 'p.cedar': POLICY },
+        files: p.files,
+        yaml: p.yaml,
+        launcher: 'sandbox',
+      });
+      try {
+        const c = await t.client(await t.agent('boxed', ['u']));
+        assert.deepEqual(
+          (await c.listTools()).tools.map((x) => x.name),
+          ['calc.add'],
+        );
+        const r = (await c.callTool({ name: 'calc.add', arguments: {} })) as { content: { text: string }[] };
+        assert.equal(r.content[0]!.text, 'called add');
+        assert.ok(existsSync(join(pkgs, 'packages', `${PKG}@1.0.0`, 'server.mjs')));
+        assert.ok(!existsSync(join(t.dir, '.warden', 'packages')), 'nothing installed in the data directory');
+      } finally {
+        await t.cleanup();
+        rmSync(pkgs, { recursive: true, force: true });
+      }
+    });
+
+    it(
+      '[RP-4] twin: under root, the default (inside the 0700 data directory) stops start-up naming catalog.packages_dir',
+      { skip: root ? false : 'only root drops to a sandbox uid that cannot search the data directory' },
+      async () => {
+        const p = sandboxed(undefined);
+        await assert.rejects(
+          startTestGateway({
+            policies: { 'p.cedar': POLICY },
+            files: p.files,
+            yaml: p.yaml,
+            launcher: 'sandbox',
+          }),
+          (e: unknown) =>
+            isAppError(e) &&
+            /cannot reach .*\.warden\/packages\/.*mode 0700.*set catalog\.packages_dir/.test(e.message),
+        );
+      },
+    );
   });
 
   describe('a catalog that does not verify', () => {
