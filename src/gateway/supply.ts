@@ -112,6 +112,27 @@ const ITEM_KEY_FIELD: Readonly<Record<ItemKind, string>> = {
  */
 export const OK_REUSE_MS = 250;
 
+/** The body of a `supply.verdict` audit record: the scan, the pin state, whether listed after a change. */
+function verdictData(
+  scan: {
+    readonly verdict: string;
+    readonly score: number;
+    readonly findings: readonly { ruleId: string; severity: string; pointer: string }[];
+  },
+  pin: { readonly status: string; readonly oldHash?: string | undefined } | undefined,
+  listChanged: boolean,
+): Record<string, unknown> {
+  return {
+    verdict: scan.verdict,
+    score: scan.score,
+    findings: scan.findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity, pointer: f.pointer })),
+    listChanged,
+    ...(pin === undefined
+      ? {}
+      : { pin: pin.status, ...(pin.oldHash === undefined ? {} : { oldHash: pin.oldHash }) }),
+  };
+}
+
 /** One per gateway: the pin store, per-server settings and the audit of verdicts. */
 export class SupplyGuard {
   readonly pins: PinStore;
@@ -265,21 +286,7 @@ export class SupplyGuard {
         toolHash: d.hash,
         decision: d.callable ? 'allow' : 'deny',
         reasons: [d.reason],
-        data: {
-          kind,
-          name: d.scan.name,
-          verdict: d.scan.verdict,
-          score: d.scan.score,
-          findings: d.scan.findings.map((f) => ({
-            ruleId: f.ruleId,
-            severity: f.severity,
-            pointer: f.pointer,
-          })),
-          listChanged,
-          ...(d.pin === undefined
-            ? {}
-            : { pin: d.pin.status, ...(d.pin.oldHash === undefined ? {} : { oldHash: d.pin.oldHash }) }),
-        },
+        data: { kind, name: d.scan.name, ...verdictData(d.scan, d.pin, listChanged) },
       });
       this.#audited.set(key, sig);
       if (!d.callable)
@@ -329,19 +336,7 @@ export class SupplyGuard {
         toolHash: hash,
         decision: t.callable ? 'allow' : 'deny',
         reasons: [t.reason],
-        data: {
-          verdict: t.scan.verdict,
-          score: t.scan.score,
-          findings: t.scan.findings.map((f) => ({
-            ruleId: f.ruleId,
-            severity: f.severity,
-            pointer: f.pointer,
-          })),
-          listChanged,
-          ...(t.pin === undefined
-            ? {}
-            : { pin: t.pin.status, ...(t.pin.oldHash === undefined ? {} : { oldHash: t.pin.oldHash }) }),
-        },
+        data: verdictData(t.scan, t.pin, listChanged),
       });
       this.#audited.set(key, sig);
       if (!t.callable)

@@ -54,8 +54,33 @@ before(async () => {
 });
 after(() => new Promise<void>((r) => registry.close(() => r())));
 
-function project(integrity: string) {
+/** A freshly signed catalog: the project files `catalog.pub` and `catalog.signed.json`. */
+function signedFiles(servers: CatalogInput['servers']): {
+  'catalog.pub': string;
+  'catalog.signed.json': string;
+} {
   const keys = generateCatalogKeys();
+  return {
+    'catalog.pub': keys.publicKeyPem,
+    'catalog.signed.json': signCatalog({ version: 1, servers }, keys.privateKeyPem),
+  };
+}
+
+/** The head of warden.yaml with `catalog.enforce` against the loopback registry. */
+function enforcingHead(extra: string[] = []): string[] {
+  return [
+    'version: 1',
+    'gateway:',
+    '  listen: 127.0.0.1:0',
+    'catalog:',
+    '  enforce: true',
+    `  registry: "${registryUrl}"`,
+    ...extra,
+    'servers:',
+  ];
+}
+
+function project(integrity: string) {
   const catalog: CatalogInput = {
     version: 1,
     servers: [
@@ -67,19 +92,10 @@ function project(integrity: string) {
     ],
   };
   return {
-    files: {
-      'catalog.pub': keys.publicKeyPem,
-      'catalog.signed.json': signCatalog(catalog, keys.privateKeyPem),
-    },
+    files: signedFiles(catalog.servers),
     yaml: () =>
       [
-        'version: 1',
-        'gateway:',
-        '  listen: 127.0.0.1:0',
-        'catalog:',
-        '  enforce: true',
-        `  registry: "${registryUrl}"`,
-        'servers:',
+        ...enforcingHead(),
         '  calc:',
         `    package: "${PKG}"`,
         '  local:',
@@ -180,26 +196,11 @@ describe('signed catalog enforced by the gateway', () => {
     const root = process.getuid?.() === 0;
     /** Only the package server; `packagesDir` set or left at its default under the data dir. */
     function sandboxed(packagesDir: string | undefined) {
-      const keys = generateCatalogKeys();
-      const catalog: CatalogInput = {
-        version: 1,
-        servers: [{ name: 'calc', package: `npm:${PKG}@1.0.0`, integrity: sri(TARBALL) }],
-      };
       return {
-        files: {
-          'catalog.pub': keys.publicKeyPem,
-          'catalog.signed.json': signCatalog(catalog, keys.privateKeyPem),
-        },
+        files: signedFiles([{ name: 'calc', package: `npm:${PKG}@1.0.0`, integrity: sri(TARBALL) }]),
         yaml: () =>
           [
-            'version: 1',
-            'gateway:',
-            '  listen: 127.0.0.1:0',
-            'catalog:',
-            '  enforce: true',
-            `  registry: "${registryUrl}"`,
-            ...(packagesDir === undefined ? [] : [`  packages_dir: "${packagesDir}"`]),
-            'servers:',
+            ...enforcingHead(packagesDir === undefined ? [] : [`  packages_dir: "${packagesDir}"`]),
             '  calc:',
             `    package: "${PKG}"`,
             '',
