@@ -7,15 +7,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { attr, otlpReceiver } from '../helpers/otlp-receiver.ts';
 import { sessionSpanId, traceIdFor } from '../../src/gateway/index.ts';
 import type { AuditRecord } from '../../src/audit/index.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const PROBE = join(ROOT, 'test', 'fixtures', 'servers', 'probe-server.mjs');
+import { probeYaml } from '../helpers/probe.ts';
 
 describe('OTLP traces from the gateway', () => {
   for (const protocol of ['default', 'http/json'] as const) {
@@ -27,18 +24,7 @@ describe('OTLP traces from the gateway', () => {
           'p.cedar': `@id("echo-only") permit (principal in Warden::Role::"dev", action == Warden::Action::"call_tool", resource == Warden::Tool::"probe.echo");`,
         },
         yaml: () =>
-          [
-            'version: 1',
-            'gateway:',
-            '  listen: 127.0.0.1:0',
-            'servers:',
-            '  probe:',
-            `    command: ${process.execPath}`,
-            `    args: [${JSON.stringify(PROBE)}]`,
-            'monitor:',
-            `  otlp: { endpoint: ${JSON.stringify(rx.endpoint)}, serviceName: warden-e2e${proto} }`,
-            '',
-          ].join('\n'),
+          probeYaml([`otlp: { endpoint: ${JSON.stringify(rx.endpoint)}, serviceName: warden-e2e${proto} }`]),
       });
       let session = '';
       let records: AuditRecord[] = [];

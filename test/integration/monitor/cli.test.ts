@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import type { TestGateway } from '../../helpers/gateway.ts';
+import { probeYaml } from '../../helpers/probe.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const TSX = import.meta.resolve('tsx');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const PROBE = join(ROOT, 'test', 'fixtures', 'servers', 'probe-server.mjs');
 const POLICY = `@id("dev-probe")
 permit (principal in Warden::Role::"dev", action == Warden::Action::"call_tool", resource in Warden::Server::"probe");`;
 
@@ -33,20 +33,7 @@ function warden(t: TestGateway, ...args: string[]): { code: number; stdout: stri
 function gateway(): Promise<TestGateway> {
   return startTestGateway({
     policies: { 'p.cedar': POLICY },
-    yaml: () =>
-      [
-        'version: 1',
-        'gateway:',
-        '  listen: 127.0.0.1:0',
-        'servers:',
-        '  probe:',
-        `    command: ${process.execPath}`,
-        `    args: [${JSON.stringify(PROBE)}]`,
-        'monitor:',
-        '  learning: { minEvents: 0, minDurationMs: 0 }',
-        '  flushIntervalMs: 50',
-        '',
-      ].join('\n'),
+    yaml: () => probeYaml(['learning: { minEvents: 0, minDurationMs: 0 }', 'flushIntervalMs: 50']),
   });
 }
 

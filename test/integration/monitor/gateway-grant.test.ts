@@ -12,30 +12,15 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { auditUntil, startTestGateway } from '../../helpers/gateway.ts';
 import type { TestGateway } from '../../helpers/gateway.ts';
 import type { AuditRecord } from '../../../src/audit/index.ts';
+import { probeYaml } from '../../helpers/probe.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const PROBE = join(ROOT, 'test', 'fixtures', 'servers', 'probe-server.mjs');
 const POLICY = `@id("dev-probe")
 permit (principal in Warden::Role::"dev", action == Warden::Action::"call_tool", resource in Warden::Server::"probe");`;
 
 function gateway(monitor: string): Promise<TestGateway> {
   return startTestGateway({
     policies: { 'p.cedar': POLICY },
-    yaml: (dir) =>
-      [
-        'version: 1',
-        'gateway:',
-        '  listen: 127.0.0.1:0',
-        'servers:',
-        '  probe:',
-        `    command: ${process.execPath}`,
-        `    args: [${JSON.stringify(PROBE)}]`,
-        '    env:',
-        `      PROBE_COUNTER_FILE: ${JSON.stringify(join(dir, 'effects.log'))}`,
-        'monitor:',
-        ...monitor.split('\n').map((l) => `  ${l}`),
-        '',
-      ].join('\n'),
+    yaml: (dir) => probeYaml(monitor.split('\n'), { counterFile: join(dir, 'effects.log') }),
   });
 }
 

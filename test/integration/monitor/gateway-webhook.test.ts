@@ -8,11 +8,9 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { startTestGateway } from '../../helpers/gateway.ts';
+import { probeYaml } from '../../helpers/probe.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const PROBE = join(ROOT, 'test', 'fixtures', 'servers', 'probe-server.mjs');
 const SECRET = 'webhook-hmac-key-canary-0123456789';
 
 async function hook(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void) {
@@ -38,19 +36,10 @@ function gateway(url: string) {
       'p.cedar': `@id("dev-probe") permit (principal in Warden::Role::"dev", action == Warden::Action::"call_tool", resource in Warden::Server::"probe");`,
     },
     yaml: () =>
-      [
-        'version: 1',
-        'gateway:',
-        '  listen: 127.0.0.1:0',
-        'servers:',
-        '  probe:',
-        `    command: ${process.execPath}`,
-        `    args: [${JSON.stringify(PROBE)}]`,
-        'monitor:',
-        '  learning: { minEvents: 0, minDurationMs: 0 }',
-        `  webhook: { url: ${JSON.stringify(url)}, secretEnv: WARDEN_TEST_WEBHOOK_KEY, maxAttempts: 1, timeoutMs: 60000 }`,
-        '',
-      ].join('\n'),
+      probeYaml([
+        'learning: { minEvents: 0, minDurationMs: 0 }',
+        `webhook: { url: ${JSON.stringify(url)}, secretEnv: WARDEN_TEST_WEBHOOK_KEY, maxAttempts: 1, timeoutMs: 60000 }`,
+      ]),
   });
 }
 
