@@ -112,6 +112,26 @@ const ITEM_KEY_FIELD: Readonly<Record<ItemKind, string>> = {
  */
 export const OK_REUSE_MS = 250;
 
+/**
+ * What holds a tool or item whatever the pin store says: not listed yet (or no decision), a
+ * split view, a blocked list, or a static reason (scanner, catalog, size). Otherwise its
+ * decision, whose pin the caller then checks against the store.
+ */
+function staticVerdict<D extends { readonly reason: DecisionReason }>(
+  decisions: ReadonlyMap<string, D> | undefined,
+  listBlocked: DecisionReason | null,
+  key: string,
+  flagged: boolean,
+): CallCheck | D {
+  if (decisions === undefined) return blocked('pending');
+  if (flagged) return blocked('split-view');
+  if (listBlocked !== null && listBlocked !== 'ok') return blocked(listBlocked);
+  const d = decisions.get(key);
+  if (d === undefined) return blocked('pending');
+  if (STATIC.has(d.reason)) return blocked(d.reason as Blocked);
+  return d;
+}
+
 /** The body of a `supply.verdict` audit record: the scan, the pin state, whether listed after a change. */
 function verdictData(
   scan: {
@@ -440,13 +460,7 @@ export class SessionSupply {
   }
 
   #itemStatic(state: ItemState | undefined, key: string, flagged: boolean): CallCheck | ItemDecision {
-    if (state === undefined) return blocked('pending');
-    if (flagged) return blocked('split-view');
-    if (state.listBlocked !== null && state.listBlocked !== 'ok') return blocked(state.listBlocked);
-    const d = state.decisions.get(key);
-    if (d === undefined) return blocked('pending');
-    if (STATIC.has(d.reason)) return blocked(d.reason as Blocked);
-    return d;
+    return staticVerdict(state?.decisions, state?.listBlocked ?? null, key, flagged);
   }
 
   /**
@@ -518,13 +532,7 @@ export class SessionSupply {
   }
 
   #staticCheck(state: ServerState | undefined, tool: string, flagged: boolean): CallCheck | ToolDecision {
-    if (state === undefined) return blocked('pending');
-    if (flagged) return blocked('split-view');
-    if (state.serverBlocked !== null && state.serverBlocked !== 'ok') return blocked(state.serverBlocked);
-    const d = state.decisions.get(tool);
-    if (d === undefined) return blocked('pending');
-    if (STATIC.has(d.reason)) return blocked(d.reason as Blocked);
-    return d;
+    return staticVerdict(state?.decisions, state?.serverBlocked ?? null, tool, flagged);
   }
 
   /**
