@@ -5,31 +5,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, wardenCli } from '../helpers/gateway.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 
-const TSX = import.meta.resolve('tsx');
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const SUPPLY = join(import.meta.dirname, '..', 'fixtures', 'servers', 'supply-server.mjs');
 const POLICY = `permit (principal in Warden::Role::"u", action, resource);`;
 
-function warden(t: TestGateway, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, MAIN, '--config', join(t.dir, 'warden.yaml'), ...args],
-    {
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const warden = wardenCli;
 
 function supplyServer(name: string, mode: string, dir: string): string[] {
   return [

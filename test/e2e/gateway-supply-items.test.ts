@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,25 +14,13 @@ import {
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { auditUntil, startTestGateway } from '../helpers/gateway.ts';
+import { auditUntil, startTestGateway, wardenCli } from '../helpers/gateway.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 
-const TSX = import.meta.resolve('tsx');
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const ITEMS = join(import.meta.dirname, '..', 'fixtures', 'servers', 'supply-items-server.mjs');
 const POLICY = `permit (principal in Warden::Role::"u", action, resource);`;
 
-function warden(t: TestGateway, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, MAIN, '--config', join(t.dir, 'warden.yaml'), ...args],
-    {
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const warden = wardenCli;
 
 function itemsServer(name: string, mode: string, dir: string): string[] {
   return [

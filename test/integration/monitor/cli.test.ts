@@ -5,10 +5,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startTestGateway } from '../../helpers/gateway.ts';
+import { startTestGateway, wardenCli } from '../../helpers/gateway.ts';
 import type { TestGateway } from '../../helpers/gateway.ts';
 import { probeYaml } from '../../helpers/probe.ts';
 
@@ -18,17 +18,7 @@ const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const POLICY = `@id("dev-probe")
 permit (principal in Warden::Role::"dev", action == Warden::Action::"call_tool", resource in Warden::Server::"probe");`;
 
-function warden(t: TestGateway, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, MAIN, '--config', join(t.dir, 'warden.yaml'), ...args],
-    {
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const warden = wardenCli;
 
 function gateway(): Promise<TestGateway> {
   return startTestGateway({
