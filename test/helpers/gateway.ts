@@ -9,7 +9,6 @@
  * audit record lists those servers as unsandboxed ('plain launcher'). `'sandbox'` runs the
  * gateway's real default (bubblewrap, self-test, audited egress): test/e2e/gateway-sandbox.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,8 @@ import { startGateway } from '../../src/gateway/index.ts';
 import type { RunningGateway, StartOptions } from '../../src/gateway/index.ts';
 import type { AuditRecord } from '../../src/audit/index.ts';
 import { PlainLauncher } from '../../src/sandbox/index.ts';
+import { runWarden } from './cli.ts';
+import type { CliRun } from './cli.ts';
 
 export interface TestGateway {
   readonly dir: string;
@@ -131,21 +132,7 @@ export async function auditUntil(
   throw new Error('audit record not found');
 }
 
-const TSX = import.meta.resolve('tsx');
-const CLI_MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-
 /** Runs the `warden` CLI (from source) against a test gateway's warden.yaml, as an operator would. */
-export function wardenCli(
-  t: TestGateway,
-  ...args: string[]
-): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, CLI_MAIN, '--config', join(t.dir, 'warden.yaml'), ...args],
-    {
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+export function wardenCli(t: TestGateway, ...args: string[]): CliRun {
+  return runWarden(['--config', join(t.dir, 'warden.yaml'), ...args], { timeoutMs: 60_000 });
 }

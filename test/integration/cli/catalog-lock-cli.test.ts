@@ -4,30 +4,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { isolatedEnv, runWarden } from '../../helpers/cli.ts';
+import type { CliRun } from '../../helpers/cli.ts';
 
-const TSX = import.meta.resolve('tsx');
-const MAIN = join(import.meta.dirname, '..', '..', '..', 'src', 'cli', 'main.ts');
 
-function warden(cwd: string, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], {
-    cwd,
-    input: '',
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: join(cwd, 'no-home'),
-      ...(process.env.NODE_EXTRA_CA_CERTS === undefined
-        ? {}
-        : { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }),
-    },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function warden(cwd: string, args: string[]): CliRun {
+  return runWarden(args, { cwd, env: isolatedEnv(cwd) });
 }
 
 const VERSION = (

@@ -5,25 +5,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PinStore } from '../../../src/registry/index.ts';
 import { openStore } from '../../../src/store/index.ts';
+import { isolatedEnv, runWarden } from '../../helpers/cli.ts';
+import type { CliRun } from '../../helpers/cli.ts';
 
-const TSX = import.meta.resolve('tsx');
-const MAIN = join(import.meta.dirname, '..', '..', '..', 'src', 'cli', 'main.ts');
 
-function warden(cwd: string, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], {
-    cwd,
-    input: '',
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { PATH: process.env.PATH ?? '', HOME: join(cwd, 'no-home') },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function warden(cwd: string, args: string[]): CliRun {
+  return runWarden(args, { cwd, env: isolatedEnv(cwd) });
 }
 
 describe('warden pins', () => {

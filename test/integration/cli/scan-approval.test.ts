@@ -5,24 +5,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isolatedEnv, runWarden } from '../../helpers/cli.ts';
+import type { CliRun } from '../../helpers/cli.ts';
 
-const TSX = import.meta.resolve('tsx');
-const MAIN = join(import.meta.dirname, '..', '..', '..', 'src', 'cli', 'main.ts');
 const RAW = join(import.meta.dirname, '..', '..', 'fixtures', 'servers', 'raw-server.mjs');
 
-function warden(cwd: string, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], {
-    cwd,
-    input: '', // stdin is a pipe, not a terminal: nobody can be asked
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { PATH: process.env.PATH ?? '', HOME: join(cwd, 'no-home') },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function warden(cwd: string, args: string[]): CliRun {
+  return runWarden(args, { cwd, env: isolatedEnv(cwd) }); // stdin a pipe: nobody can be asked
 }
 
 interface Report {
