@@ -5,34 +5,23 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGateway, wardenCli } from '../helpers/gateway.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
+import { effectsOf, modeServer } from '../helpers/supply.ts';
 
 const SUPPLY = join(import.meta.dirname, '..', 'fixtures', 'servers', 'supply-server.mjs');
 const POLICY = `permit (principal in Warden::Role::"u", action, resource);`;
 
 const warden = wardenCli;
 
-function supplyServer(name: string, mode: string, dir: string): string[] {
-  return [
-    `  ${name}:`,
-    `    command: ${process.execPath}`,
-    `    args: ["${SUPPLY}"]`,
-    '    env:',
-    `      SUPPLY_MODE: ${mode}`,
-    `      SUPPLY_COUNTER_FILE: "${join(dir, `${name}.log`)}"`,
-  ];
-}
-
-function effects(t: TestGateway, server: string): string[] {
-  const f = join(t.dir, `${server}.log`);
-  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : [];
-}
+const supplyServer = (name: string, mode: string, dir: string): string[] =>
+  modeServer(SUPPLY, name, mode, dir);
+const effects = effectsOf;
 
 async function refused(p: Promise<unknown>): Promise<string> {
   try {

@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
@@ -16,27 +15,15 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { auditUntil, startTestGateway, wardenCli } from '../helpers/gateway.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
+import { effectsOf, modeServer } from '../helpers/supply.ts';
 
 const ITEMS = join(import.meta.dirname, '..', 'fixtures', 'servers', 'supply-items-server.mjs');
 const POLICY = `permit (principal in Warden::Role::"u", action, resource);`;
 
 const warden = wardenCli;
 
-function itemsServer(name: string, mode: string, dir: string): string[] {
-  return [
-    `  ${name}:`,
-    `    command: ${process.execPath}`,
-    `    args: ["${ITEMS}"]`,
-    '    env:',
-    `      SUPPLY_MODE: ${mode}`,
-    `      SUPPLY_COUNTER_FILE: "${join(dir, `${name}.log`)}"`,
-  ];
-}
-
-function effects(t: TestGateway, server: string): string[] {
-  const f = join(t.dir, `${server}.log`);
-  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : [];
-}
+const itemsServer = (name: string, mode: string, dir: string): string[] => modeServer(ITEMS, name, mode, dir);
+const effects = effectsOf;
 
 /** The refusal's `error.data` (fails the test when the request was not refused). */
 async function refused(p: Promise<unknown>): Promise<Record<string, string>> {
