@@ -11,7 +11,6 @@ import { parse, stringify } from 'yaml';
 import { isolatedEnv, runWarden } from '../../helpers/cli.ts';
 import type { CliRun } from '../../helpers/cli.ts';
 
-
 function warden(cwd: string, args: string[]): CliRun {
   return runWarden(args, { cwd, env: isolatedEnv(cwd) });
 }

@@ -13,7 +13,6 @@ import { openStore } from '../../../src/store/index.ts';
 import { isolatedEnv, runWarden } from '../../helpers/cli.ts';
 import type { CliRun } from '../../helpers/cli.ts';
 
-
 function warden(cwd: string, args: string[]): CliRun {
   return runWarden(args, { cwd, env: isolatedEnv(cwd) });
 }
