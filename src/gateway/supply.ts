@@ -33,6 +33,7 @@ import type {
   ItemDecision,
   ItemGuardResult,
   PinKind,
+  PinStatus,
   ToolDecision,
 } from '../registry/index.ts';
 import type { SqlClient } from '../store/index.ts';
@@ -130,6 +131,22 @@ function staticVerdict<D extends { readonly reason: DecisionReason }>(
   if (d === undefined) return blocked('pending');
   if (STATIC.has(d.reason)) return blocked(d.reason as Blocked);
   return d;
+}
+
+/** A definition's store status as the verdict for a call: `ok`/`new` go on, the rest are held. */
+function fromPinStatus(status: PinStatus | 'unknown', hash: string): CallCheck {
+  switch (status) {
+    case 'ok':
+    case 'new':
+      return { ok: true, hash };
+    case 'changed':
+      return blocked('changed');
+    case 'rejected':
+      return blocked('rejected');
+    case 'pending':
+    case 'unknown':
+      return blocked('pending');
+  }
 }
 
 /** The body of a `supply.verdict` audit record: the scan, the pin state, whether listed after a change. */
@@ -471,19 +488,7 @@ export class SessionSupply {
     const state = this.#items.get(`${server}\u0000${kind}`);
     const s = this.#itemStatic(state, key, await this.#guard.flagged(server));
     if ('ok' in s) return s;
-    const status = await this.#guard.pinStatus(server, key, s.hash, kind);
-    switch (status) {
-      case 'ok':
-      case 'new':
-        return { ok: true, hash: s.hash };
-      case 'changed':
-        return blocked('changed');
-      case 'rejected':
-        return blocked('rejected');
-      case 'pending':
-      case 'unknown':
-        return blocked('pending');
-    }
+    return fromPinStatus(await this.#guard.pinStatus(server, key, s.hash, kind), s.hash);
   }
 
   /** Keys (prompt names, URIs, URI templates) of a server's items that may be listed now. */
@@ -546,19 +551,7 @@ export class SessionSupply {
     const s = this.#staticCheck(state, tool, flagged);
     if ('ok' in s) return s;
     const hash = state!.hashes.get(tool)!;
-    const status = await this.#guard.pinStatus(server, tool, hash);
-    switch (status) {
-      case 'ok':
-      case 'new':
-        return { ok: true, hash };
-      case 'changed':
-        return blocked('changed');
-      case 'rejected':
-        return blocked('rejected');
-      case 'pending':
-      case 'unknown':
-        return blocked('pending');
-    }
+    return fromPinStatus(await this.#guard.pinStatus(server, tool, hash), hash);
   }
 
   /** The exposed names (of `tools`) that `tools/list` may show now. */
@@ -578,11 +571,11 @@ export class SessionSupply {
     const flagged = await this.#guard.flagged(server);
     const records = new Map((await pins.list(server, 'tool')).map((r) => [r.tool, r]));
     const out = new Set<string>();
-    for (const [tool, def] of state.defs) {
+    for (const [tool, hash] of state.hashes) {
       const s = this.#staticCheck(state, tool, flagged);
       if ('ok' in s) continue;
       const r = records.get(tool);
-      if (r?.status === 'trusted' && r.approvedHash === pinHash(def)) out.add(tool);
+      if (r?.status === 'trusted' && r.approvedHash === hash) out.add(tool);
     }
     return out;
   }
