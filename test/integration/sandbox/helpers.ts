@@ -38,6 +38,25 @@ export function sandboxUnavailable(): string | undefined {
 }
 
 export const HAS_PYTHON = existsSync('/usr/bin/python3');
+
+/**
+ * A fork bomb in Python: forks up to 400 sleeping children, prints `refused <errno>` when the
+ * kernel says no (the pids limit) and `forked <n>` at the end.
+ */
+export const FORKER = `
+import os, time
+n = 0
+try:
+    for i in range(400):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        n += 1
+except OSError as e:
+    print('refused', e.errno)
+print('forked', n, flush=True)
+`;
 export const HAS_CURL = existsSync('/usr/bin/curl');
 
 /** Counts TCP connections and UDP datagrams (DNS queries) arriving on loopback. */

@@ -21,27 +21,12 @@ import {
   runToEnd,
   sweepStaleCgroups,
 } from '../../../src/sandbox/index.ts';
-import { HAS_PYTHON, sandboxUnavailable } from './helpers.ts';
+import { FORKER, HAS_PYTHON, sandboxUnavailable } from './helpers.ts';
 
 const unavailable = sandboxUnavailable();
 const cg = unavailable ? undefined : detectCgroups();
 const noLimits =
   cg && cg.controllers.length < 3 ? `cgroup controllers missing: ${cg.notes.join('; ')}` : undefined;
-
-const FORKER = `
-import os, time
-n = 0
-try:
-    for i in range(400):
-        pid = os.fork()
-        if pid == 0:
-            time.sleep(60)
-            os._exit(0)
-        n += 1
-except OSError as e:
-    print('refused', e.errno)
-print('forked', n, flush=True)
-`;
 
 const BALLOON = `
 import sys

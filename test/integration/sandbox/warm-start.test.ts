@@ -17,28 +17,13 @@ import {
 } from '../../../src/sandbox/index.ts';
 import { ARGV_FD, spawnWarmWrapper } from '../../../src/sandbox/warm-pool.ts';
 import { nulJoin } from '../../../src/sandbox/spawn-bwrap.ts';
-import { HAS_PYTHON, sandboxUnavailable } from './helpers.ts';
+import { FORKER, HAS_PYTHON, sandboxUnavailable } from './helpers.ts';
 
 const unavailable = sandboxUnavailable();
 const cg = unavailable ? undefined : detectCgroups();
 const noLimits =
   cg && cg.controllers.length < 3 ? `cgroup controllers missing: ${cg.notes.join('; ')}` : undefined;
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '../../../src/sandbox/index.ts');
-
-const FORKER = `
-import os, time
-n = 0
-try:
-    for i in range(400):
-        pid = os.fork()
-        if pid == 0:
-            time.sleep(60)
-            os._exit(0)
-        n += 1
-except OSError as e:
-    print('refused', e.errno)
-print('forked', n, flush=True)
-`;
 
 const slotIds = (): string[] => warmSlotDirs().map((d) => d.split('/').pop() ?? '');
 /** The wrapper's exit code (its handle is unref'd by design: ref it so the test waits for it). */
