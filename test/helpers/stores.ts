@@ -89,3 +89,13 @@ export async function storeFixtures(): Promise<(StoreFixture & { skip: string | 
     { ...postgresFixture, skip: reason ?? false },
   ];
 }
+
+/** Runs `fn` on a fresh store of fixture `f`, cleaned up afterwards whatever happens. */
+export async function withStore(f: StoreFixture, fn: (store: Store) => Promise<void>): Promise<void> {
+  const { store, cleanup } = await f.open();
+  try {
+    await fn(store);
+  } finally {
+    await cleanup();
+  }
+}

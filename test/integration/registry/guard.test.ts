@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { guardToolList, parseCatalog, pinHash, PinStore } from '../../../src/registry/index.ts';
 import type { GuardOptions } from '../../../src/registry/index.ts';
-import { storeFixtures } from '../../helpers/stores.ts';
+import { storeFixtures, withStore } from '../../helpers/stores.ts';
 
 const add = {
   name: 'add',
@@ -25,14 +25,8 @@ const view = (r: Awaited<ReturnType<typeof guardToolList>>): [string, boolean, s
 
 for (const f of await storeFixtures()) {
   describe(`guardToolList (${f.name})`, { skip: f.skip }, () => {
-    const withPins = async (fn: (pins: PinStore) => Promise<void>): Promise<void> => {
-      const { store, cleanup } = await f.open();
-      try {
-        await fn(await PinStore.open(store));
-      } finally {
-        await cleanup();
-      }
-    };
+    const withPins = (fn: (pins: PinStore) => Promise<void>): Promise<void> =>
+      withStore(f, async (store) => fn(await PinStore.open(store)));
 
     it('[TP-1] quarantines a malicious tool on first sight and never pins it as trusted', () =>
       withPins(async (pins) => {
