@@ -279,6 +279,7 @@ export class SupplyGuard {
       ...(entry === undefined ? {} : { catalogEntry: entry }),
     });
     await this.#auditResult(server, defs, result, sessionId, callerId, listChanged);
+    this.forgetVerdicts(); // the guard run above may have changed pins or flags
     return result;
   }
 
@@ -527,7 +528,6 @@ export class SessionSupply {
       defsByName.set(d['name'], d);
       hashes.set(d['name'], pinHash(d));
     }
-    this.#guard.forgetVerdicts(); // the guard run above may have changed pins or flags
     this.#state.set(server, {
       decisions: new Map(r.tools.map((t) => [t.tool, t])),
       defs: defsByName,
