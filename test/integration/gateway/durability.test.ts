@@ -141,10 +141,12 @@ describe('audit durability through the gateway', () => {
         const target = acked.size + 15 + randomInt(30);
         for (let waited = 0; acked.size < target && waited < 60_000; waited += 20)
           await new Promise((r) => setTimeout(r, 20));
+        // Listen for the exit before killing: it may fire while the workers wind down.
+        const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         stop = true;
         await Promise.all(workers);
-        await new Promise((r) => child.once('exit', r));
+        await exited;
       }
       assert.ok(acked.size > 20, `too few acknowledged calls to mean anything (${acked.size})`);
       const store = await openStore({ dataDir: config.dataDir });
