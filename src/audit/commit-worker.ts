@@ -1,14 +1,21 @@
 /**
  * The audit commit worker (a worker thread, started by worker-committer.ts). It owns its own
- * connection to the SQLite file and runs each batch's transaction (seal, insert, move the head,
- * COMMIT with fsync) off the gateway's event loop. Same code as the inline path: commitBatch.
+ * connection to the SQLite file and runs the transactions (seal, insert, move the head, COMMIT
+ * with fsync) off the gateway's event loop. Same code as the inline path: commitBatch.
+ *
+ * Requests are pipelined: the gateway sends each event-loop turn's records as soon as they are
+ * queued, without waiting for the commit in progress. When the worker is free it takes every
+ * request waiting on its port and commits them as one transaction, in arrival order, so a
+ * commit's fixed cost (the fsync) is shared by everything that arrived while the last one ran.
+ * After a failed commit the worker refuses every later request (AU-7: the chain stops).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { describeError } from '../core/index.ts';
 import { openSqlite } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { commitBatch } from './writer.ts';
-import type { CommitRequest, WorkerReply, WorkerSetup } from './worker-committer.ts';
+import type { CommitRequest, WorkerMessage, WorkerReply, WorkerSetup } from './worker-committer.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('commit-worker.ts runs as a worker thread only');
@@ -24,20 +31,68 @@ try {
   port.postMessage({ kind: 'failed', error: describeError(e) } satisfies WorkerReply);
 }
 
-let tail: Promise<void> = Promise.resolve();
-port.on('message', (m: CommitRequest | { kind: 'close' }) => {
-  tail = tail.then(async () => {
-    if (m.kind === 'close') {
+/** Most records one transaction takes; the rest wait for the next one. */
+const MAX_RECORDS = 1024;
+const waiting: WorkerMessage[] = [];
+let running = false;
+let failed: string | undefined;
+
+port.on('message', (m: WorkerMessage) => {
+  waiting.push(m);
+  if (!running) void run(port);
+});
+
+async function run(p: MessagePort): Promise<void> {
+  running = true;
+  try {
+    while (waiting.length > 0) {
+      // Everything that arrived while the last commit ran joins this one.
+      for (let r = receiveMessageOnPort(p); r !== undefined; r = receiveMessageOnPort(p))
+        waiting.push(r.message as WorkerMessage);
+      const batch: CommitRequest[] = [];
+      let records = 0;
+      while (waiting.length > 0 && waiting[0]!.kind === 'commit') {
+        const next = waiting[0] as CommitRequest;
+        if (batch.length > 0 && records + next.contents.length > MAX_RECORDS) break;
+        batch.push(next);
+        records += next.contents.length;
+        waiting.shift();
+      }
+      if (batch.length > 0) {
+        await commit(p, batch);
+        continue;
+      }
+      // A close request: every commit sent before it has been answered.
+      waiting.shift();
       await store?.close();
-      port.close();
+      store = undefined;
+      p.close();
       return;
     }
-    try {
-      if (store === undefined) throw new Error('the audit commit worker has no database connection');
-      const outcomes = await commitBatch(store, m.contents, setup.maxRecordBytes);
-      port.postMessage({ kind: 'committed', id: m.id, outcomes } satisfies WorkerReply);
-    } catch (e) {
-      port.postMessage({ kind: 'error', id: m.id, error: describeError(e) } satisfies WorkerReply);
+  } finally {
+    running = false;
+  }
+}
+
+async function commit(p: MessagePort, batch: readonly CommitRequest[]): Promise<void> {
+  const ids = batch.map((b) => b.id);
+  try {
+    if (failed !== undefined) throw new Error(`an earlier commit failed (${failed})`);
+    if (store === undefined) throw new Error('the audit commit worker has no database connection');
+    const outcomes = await commitBatch(
+      store,
+      batch.length === 1 ? batch[0]!.contents : batch.flatMap((b) => b.contents),
+      setup.maxRecordBytes,
+    );
+    const results: (typeof outcomes)[] = [];
+    let at = 0;
+    for (const b of batch) {
+      results.push(outcomes.slice(at, at + b.contents.length));
+      at += b.contents.length;
     }
-  });
-});
+    p.postMessage({ kind: 'committed', ids, results } satisfies WorkerReply);
+  } catch (e) {
+    failed ??= describeError(e);
+    p.postMessage({ kind: 'error', ids, error: describeError(e) } satisfies WorkerReply);
+  }
+}

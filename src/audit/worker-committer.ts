@@ -6,7 +6,9 @@
  * (audit before effect is unchanged). The worker runs the same commitBatch as the inline path,
  * under the same BEGIN IMMEDIATE lock, so several processes on one file still extend one chain.
  *
- * The worker holds the process open only while a commit is in flight.
+ * Commits are pipelined (see commit-worker.ts): the writer sends the next records without
+ * waiting for the commit in flight, and the worker commits everything waiting as one
+ * transaction, in order. The worker holds the process open only while a commit is in flight.
  */
 import { Worker } from 'node:worker_threads';
 import { AuditError } from './errors.ts';
@@ -22,11 +24,13 @@ export interface CommitRequest {
   readonly id: number;
   readonly contents: readonly Record<string, unknown>[];
 }
+export type WorkerMessage = CommitRequest | { readonly kind: 'close' };
+/** The worker answers several requests at once when it committed them in one transaction. */
 export type WorkerReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'failed'; readonly error: string }
-  | { readonly kind: 'committed'; readonly id: number; readonly outcomes: CommitOutcome[] }
-  | { readonly kind: 'error'; readonly id: number; readonly error: string };
+  | { readonly kind: 'committed'; readonly ids: readonly number[]; readonly results: CommitOutcome[][] }
+  | { readonly kind: 'error'; readonly ids: readonly number[]; readonly error: string };
 
 interface Waiter {
   resolve(o: CommitOutcome[]): void;
@@ -92,12 +96,14 @@ export async function startWorkerCommitter(
 
   worker.on('message', (m: WorkerReply) => {
     if (m.kind !== 'committed' && m.kind !== 'error') return;
-    const w = waiters.get(m.id);
-    waiters.delete(m.id);
+    m.ids.forEach((id, i) => {
+      const w = waiters.get(id);
+      waiters.delete(id);
+      if (w === undefined) return;
+      if (m.kind === 'committed') w.resolve(m.results[i] ?? []);
+      else w.reject(new AuditError('ERR_AUDIT_WRITE', m.error));
+    });
     if (waiters.size === 0) worker.unref();
-    if (w === undefined) return;
-    if (m.kind === 'committed') w.resolve(m.outcomes);
-    else w.reject(new AuditError('ERR_AUDIT_WRITE', m.error));
   });
   worker.on('error', (e) => die(`the audit commit worker crashed: ${e.message}`));
   worker.on('exit', (code) => die(`the audit commit worker exited (code ${code})`));
@@ -134,6 +140,7 @@ export async function startWorkerCommitter(
   }
 
   return {
+    pipelined: true,
     commit(contents) {
       if (dead !== undefined) return Promise.reject(new AuditError('ERR_AUDIT_WRITE', dead));
       return send(contents).catch((e: unknown) => {

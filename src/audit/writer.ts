@@ -1,7 +1,9 @@
 /**
- * The group-commit writer: one queue, one batch in flight. Appends that arrive while a
- * commit runs wait for the next batch; each append resolves after COMMIT returns (durable:
- * SQLite synchronous=FULL, PostgreSQL default). The head is read inside the transaction under
+ * The group-commit writer: one queue; appends made in one event-loop turn form one batch. With
+ * an inline committer one batch is in flight and appends that arrive while it commits wait for
+ * the next; a pipelined committer (the SQLite worker thread) takes the next batch at once and
+ * merges everything waiting into its next transaction, in order. Each append resolves after
+ * COMMIT returns (durable: SQLite synchronous=FULL, PostgreSQL default). The head is read inside the transaction under
  * a lock (SQLite BEGIN IMMEDIATE; PostgreSQL SELECT … FOR UPDATE on audit_head), so several
  * processes on one PostgreSQL database extend one chain and never fork it.
  *
@@ -32,6 +34,11 @@ export type CommitOutcome = readonly [seq: number, prevHash: string, hash: strin
  * SQLite connection (worker-committer.ts), so a commit's fsync never blocks the event loop.
  */
 export interface Committer {
+  /**
+   * True when `commit` may be called again before the previous call settled: batches are then
+   * committed in call order, and once one fails every later one fails too.
+   */
+  readonly pipelined?: boolean;
   commit(contents: readonly Record<string, unknown>[]): Promise<CommitOutcome[]>;
   close(): Promise<void>;
 }
@@ -58,6 +65,8 @@ export class GroupCommitWriter {
   #lazy: Pending[] = [];
   #lazyTimer: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
+  /** Commits sent to a pipelined committer and not settled yet. */
+  readonly #inflight = new Set<Promise<void>>();
   #failed: AuditError | undefined;
 
   constructor(committer: Committer, opts: WriterOptions) {
@@ -101,7 +110,10 @@ export class GroupCommitWriter {
   /** Resolves when everything queued so far (lazy records included) has been committed or rejected. */
   async flush(): Promise<void> {
     this.#release();
-    while (this.#loop !== undefined) await this.#loop;
+    while (this.#loop !== undefined || this.#inflight.size > 0) {
+      if (this.#loop !== undefined) await this.#loop;
+      else await Promise.all(this.#inflight);
+    }
   }
 
   /** Flushes, then releases the committer (its worker thread and connection). */
@@ -117,7 +129,13 @@ export class GroupCommitWriter {
         // poll phase) join the batch. A microtask would commit a batch of one per request.
         await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.#queue.splice(0, this.#opts.maxBatch);
-        await this.#commit(batch);
+        const done = this.#commit(batch);
+        if (this.#committer.pipelined !== true) {
+          await done;
+          continue;
+        }
+        this.#inflight.add(done);
+        void done.then(() => this.#inflight.delete(done));
       }
     } finally {
       this.#loop = undefined;
@@ -147,6 +165,11 @@ export class GroupCommitWriter {
   }
 
   #fail(cause: unknown, batch: Pending[]): void {
+    if (this.#failed !== undefined) {
+      // A pipelined batch sent before the first failure was known: it fails with the chain.
+      for (const p of batch) p.reject(this.#failed);
+      return;
+    }
     this.#failed = failedError();
     this.#opts.logger.error('audit commit failed: the audit log stops accepting records until restart', {
       error: describeError(cause),

@@ -82,6 +82,64 @@ describe('audit log committing off the event loop (sqlite worker thread)', () =>
     }
   });
 
+  it('commits records appended over many event-loop turns (pipelined) in the order they were appended', async () => {
+    const h = await openHarness(sqliteFixture, { offThread: true });
+    try {
+      const pending: Promise<{ seq: number }>[] = [];
+      for (let turn = 0; turn < 60; turn++) {
+        for (let j = 0; j < 3; j++) pending.push(h.log.append(sampleEvent(turn * 3 + j)));
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      const seqs = (await Promise.all(pending)).map((r) => r.seq);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 180 }, (_, i) => i + 1),
+      );
+      const v = await h.log.verify();
+      assert.ok(v.ok && v.records === 180, JSON.stringify(v));
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('[AU-7] batches sent while a failing commit runs fail with it: nothing after the failure is committed', async () => {
+    let failures = 0;
+    const h = await openHarness(sqliteFixture, { offThread: true, onFailure: () => failures++ });
+    try {
+      await appendMany(h.log, 20);
+      // Only the first batch's record fails to insert: a later batch would commit if the worker
+      // did not stop the chain at the first failure.
+      await h.store.run(
+        "CREATE TRIGGER audit_fault BEFORE INSERT ON audit_records WHEN NEW.kind = 'x' BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END",
+      );
+      const pending: Promise<unknown>[] = [h.log.append({ kind: 'x' })];
+      for (let turn = 0; turn < 5; turn++) {
+        await new Promise<void>((r) => setImmediate(r));
+        pending.push(h.log.append({ kind: 'y' }));
+      }
+      const results = await Promise.allSettled(pending);
+      const first = results[0]!;
+      assert.ok(
+        first.status === 'rejected' && isCode('ERR_AUDIT_WRITE')(first.reason),
+        JSON.stringify(first),
+      );
+      for (const r of results.slice(1)) {
+        assert.ok(
+          r.status === 'rejected' &&
+            (isCode('ERR_AUDIT_WRITE')(r.reason) || isCode('ERR_AUDIT_FAILED')(r.reason)),
+          JSON.stringify(r),
+        );
+      }
+      assert.equal(failures, 1);
+      assert.equal(h.log.failed, true);
+      await h.store.run('DROP TRIGGER audit_fault');
+      const v = await h.log.verify();
+      assert.ok(v.ok && v.records === 20, JSON.stringify(v));
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   it('refuses only the event that cannot cross to the worker or is too large; the rest of its batch commits', async () => {
     const h = await openHarness(sqliteFixture, { offThread: true, maxRecordBytes: 4096 });
     try {
