@@ -70,21 +70,37 @@ export function wellFormed(s: string): string {
 }
 
 export interface Sealed {
-  readonly record: AuditRecord;
+  /** The record's chain hash (hex). */
+  readonly hash: string;
+  /** The row's values, in COLUMNS order. */
   readonly params: SqlValue[];
 }
 
 /** Builds the canonical body for `content` at `seq` after `prevHash`, hashes it, returns the row. */
 export function sealRecord(content: Record<string, unknown>, seq: number, prevHash: string): Sealed {
-  const bodyObj = { ...content, v: RECORD_VERSION, seq, prevHash };
-  const text = canonicalJson(bodyObj);
+  const text = canonicalBody(content, seq, prevHash);
   const body = Buffer.from(text, 'utf8');
   const hash = chainHash(prevHash, body);
   const params: SqlValue[] = [seq];
-  for (const [, field] of DERIVED) params.push(projectColumn(bodyObj[field as keyof typeof bodyObj]));
+  for (const [, field] of DERIVED) params.push(projectColumn(content[field]));
   params.push(prevHash, hash, body);
-  const record = { ...content, seq, prevHash, hash } as AuditRecord;
-  return { record, params };
+  return { hash, params };
+}
+
+/** The body fields the chain adds to an event (they override the event's own, if any). */
+const CHAIN_FIELDS = new Set(['v', 'seq', 'prevHash']);
+
+/**
+ * canonicalJson({ ...content, v, seq, prevHash }) without copying the event (a spread of an
+ * 18-field object costs more than serialising it).
+ */
+export function canonicalBody(content: Record<string, unknown>, seq: number, prevHash: string): string {
+  const view: Record<string, unknown> = {};
+  for (const k of Object.keys(content)) if (!CHAIN_FIELDS.has(k)) view[k] = content[k];
+  view.v = RECORD_VERSION;
+  view.seq = seq;
+  view.prevHash = prevHash;
+  return canonicalJson(view);
 }
 
 /** SHA-256 over the 32 raw bytes of the previous hash followed by the body bytes, hex. */

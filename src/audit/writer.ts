@@ -83,6 +83,8 @@ export class GroupCommitWriter {
    * "completed" record) does not start a commit of its own: it joins the next batch that an
    * urgent record starts, or is committed after `LAZY_MS` at the latest, so a stream of calls
    * pays one commit per call instead of two and a decision never waits behind a lazy commit.
+   * The writer takes ownership of `content`: the record it resolves with is that object,
+   * completed with seq, prevHash and hash.
    */
   enqueue(content: Record<string, unknown>, lazy = false): Promise<AuditRecord> {
     if (this.#failed !== undefined) return Promise.reject(failedError());
@@ -159,7 +161,13 @@ export class GroupCommitWriter {
         continue;
       }
       committed++;
-      p.resolve({ ...p.content, seq: o[0], prevHash: o[1], hash: o[2] } as AuditRecord);
+      // The content is the writer's own copy (normalizeEvent made it): completed in place
+      // rather than spread into a new object on the event loop.
+      const record = p.content;
+      record.seq = o[0];
+      record.prevHash = o[1];
+      record.hash = o[2];
+      p.resolve(record as unknown as AuditRecord);
     }
     if (committed > 0) this.#opts.onCommit(committed);
   }
@@ -225,9 +233,9 @@ export async function commitBatch(
         continue;
       }
       seq++;
-      outcomes.push([seq, prev, s.record.hash]);
+      outcomes.push([seq, prev, s.hash]);
       rows.push(s.params);
-      prev = s.record.hash;
+      prev = s.hash;
     }
     if (rows.length === 0) return;
     await insertRows(tx, rows);

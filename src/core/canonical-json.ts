@@ -14,6 +14,10 @@ export function canonicalJson(value: unknown): string {
 
 const MAX_DEPTH = 1000;
 
+/**
+ * Written for the audit log's hot path (every record is sealed with it): one string built by
+ * concatenation, keys sorted in place, no intermediate arrays per member.
+ */
 function serialize(value: unknown, depth: number): string {
   if (depth > MAX_DEPTH) throw new RangeError('canonicalJson: nesting deeper than 1000');
   if (value === null) return 'null';
@@ -27,22 +31,28 @@ function serialize(value: unknown, depth: number): string {
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) {
-        return (
-          '[' + value.map((v: unknown) => serialize(v === undefined ? null : v, depth + 1)).join(',') + ']'
-        );
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          if (i > 0) out += ',';
+          out += serialize(v === undefined ? null : v, depth + 1);
+        }
+        return out + ']';
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort(compareUtf16);
-      return '{' + keys.map((k) => JSON.stringify(k) + ':' + serialize(obj[k], depth + 1)).join(',') + '}';
+      // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += (first ? '' : ',') + JSON.stringify(k) + ':' + serialize(v, depth + 1);
+        first = false;
+      }
+      return out + '}';
     }
     default:
       throw new TypeError(`canonicalJson: cannot serialize a ${typeof value}`);
   }
-}
-
-function compareUtf16(a: string, b: string): number {
-  // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,7 +2,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { GENESIS_HASH, normalizeEvent, sealRecord } from '../../../src/audit/record.ts';
+import {
+  GENESIS_HASH,
+  RECORD_VERSION,
+  canonicalBody,
+  normalizeEvent,
+  sealRecord,
+} from '../../../src/audit/record.ts';
+import { canonicalJson } from '../../../src/core/index.ts';
 import type { RecordRow } from '../../../src/audit/record.ts';
 import { checkRow } from '../../../src/audit/verify.ts';
 import type { AuditEventInput } from '../../../src/audit/index.ts';
@@ -48,12 +55,25 @@ function chain(events: AuditEventInput[]): RecordRow[] {
     const content = normalizeEvent(e, 1_700_000_000_000 + i);
     if (typeof content === 'string') throw new Error(content);
     const s = sealRecord(content, i + 1, prev);
-    prev = s.record.hash;
+    prev = s.hash;
     return toRow(s.params);
   });
 }
 
 describe('audit chain properties', () => {
+  it('the sealed body is the canonical JSON of the event plus v, seq and prevHash (which override)', () => {
+    const extra = fc.dictionary(fc.constantFrom('v', 'seq', 'prevHash', 'kind', 'zz', 'a'), fc.jsonValue());
+    fc.assert(
+      fc.property(extra, fc.nat(), fc.stringMatching(/^[0-9a-f]{64}$/), (content, seq, prev) => {
+        assert.equal(
+          canonicalBody(content, seq, prev),
+          canonicalJson({ ...content, v: RECORD_VERSION, seq, prevHash: prev }),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('every sealed chain verifies record by record', () => {
     fc.assert(
       fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), (events) => {
