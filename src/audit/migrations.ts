@@ -36,4 +36,12 @@ CREATE TABLE audit_checkpoints (
 );
 `,
   },
+  {
+    // The trace index served no query (`warden trace` filters `trace_id IN (…) OR session = ?`,
+    // which scans) and it cost the most of every commit: each call's records update a leaf of
+    // its session's trace, so a batch dirtied one index page per active session.
+    id: '002-drop-trace-index',
+    sqlite: 'DROP INDEX IF EXISTS audit_records_trace;',
+    postgres: 'DROP INDEX IF EXISTS audit_records_trace;',
+  },
 ];
