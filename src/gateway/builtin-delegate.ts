@@ -1,3 +1,4 @@
+import type { CallSignal } from './cancel.ts';
 import { chownSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,7 +152,7 @@ async function runSubAgent(
   token: string,
   task: string,
   session: FrontSession,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<{ code: number; text: string }> {
   const url = id.config.resource;
   const dir = mkdtempSync(join(tmpdir(), 'warden-delegate-'));

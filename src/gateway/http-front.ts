@@ -14,6 +14,7 @@ import { redactReply } from './secrets-redact.ts';
 import type { Reply } from './methods.ts';
 import { allowedHostSet, checkOrigin } from './host-check.ts';
 import { GatewayError } from './errors.ts';
+import { CallCancel } from './cancel.ts';
 
 /** Methods whose results the pipeline or the session's listing cache already redacted. */
 const ALREADY_REDACTED = new Set([
@@ -278,7 +279,7 @@ export class HttpFront {
         },
       };
     }
-    const abort = new AbortController();
+    const abort = new CallCancel();
     const onClose = (): void => abort.abort();
     req.socket.once('close', onClose);
     session.inflight.set(m.rawId, { abort, ...(channel === undefined ? {} : { channel }) });

@@ -1,3 +1,4 @@
+import type { CallSignal } from './cancel.ts';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { RpcCode, printable } from './jsonrpc.ts';
 import type { RpcNotification, RpcRequest } from './jsonrpc.ts';
@@ -57,7 +58,7 @@ export async function dispatch(
   session: FrontSession,
   req: RpcRequest,
   channel: ClientChannel | undefined,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<Reply> {
   const { services } = session;
   switch (req.method) {
@@ -235,7 +236,7 @@ async function resources(
   return out;
 }
 
-async function routedToResource(session: FrontSession, req: RpcRequest, signal: AbortSignal): Promise<Reply> {
+async function routedToResource(session: FrontSession, req: RpcRequest, signal: CallSignal): Promise<Reply> {
   const uri = req.params?.uri;
   if (typeof uri !== 'string')
     return { error: { code: RpcCode.INVALID_PARAMS, message: 'Invalid params: uri must be a string' } };
@@ -248,7 +249,7 @@ async function routedToResource(session: FrontSession, req: RpcRequest, signal: 
   return relay(session, target.server, req.method, { uri }, signal);
 }
 
-async function complete(session: FrontSession, req: RpcRequest, signal: AbortSignal): Promise<Reply> {
+async function complete(session: FrontSession, req: RpcRequest, signal: CallSignal): Promise<Reply> {
   const ref = asRecord(req.params?.ref);
   const params = { ...req.params };
   if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
@@ -330,7 +331,7 @@ async function relay(
   server: string,
   method: string,
   params: Record<string, unknown>,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<Reply> {
   try {
     const slot = session.slots.get(server)!;

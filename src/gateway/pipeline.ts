@@ -17,6 +17,7 @@ import type { MonitorCall } from './steps/monitor.ts';
 import { callTrace } from './monitoring.ts';
 import type { CallTrace } from './monitoring.ts';
 import type { ItemKind } from './supply.ts';
+import type { CallSignal } from './cancel.ts';
 
 /**
  * The decision chain for every effectful request (tools/call, resources/read, prompts/get).
@@ -39,7 +40,7 @@ export interface CallContext {
   readonly action: PolicyAction;
   /** The related-message channel for this request (progress, server requests). */
   readonly channel: ClientChannel | undefined;
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   readonly startedAt: number;
   target?: {
     server: string;

@@ -12,6 +12,7 @@ import { UpstreamRpcError } from './errors.ts';
 import { scrub, stderrLogger } from './secrets-redact.ts';
 import type { ItemKind, SessionSupply } from './supply.ts';
 import { builtinTools } from './builtin-delegate.ts';
+import type { CallCancel } from './cancel.ts';
 
 /** Where server-to-client messages for this session go (an SSE stream, or stdout for stdio). */
 export interface ClientChannel {
@@ -92,7 +93,7 @@ export class FrontSession {
   /** Standalone channel (GET SSE stream or stdio) for messages not tied to a request. */
   channel: ClientChannel | undefined;
   /** In-flight client requests by raw id: their per-request channel and abort controller. */
-  readonly inflight = new Map<string, { abort: AbortController; channel?: ClientChannel; server?: string }>();
+  readonly inflight = new Map<string, { abort: CallCancel; channel?: ClientChannel; server?: string }>();
   readonly slots = new Map<string, UpstreamSlot>();
   readonly #lists = new Map<string, { generation: number; items: Record<string, unknown>[] }>();
   /**

@@ -1,3 +1,4 @@
+import type { CallSignal } from '../cancel.ts';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
@@ -123,7 +124,7 @@ export class UpstreamConnection {
     method: string,
     params: Record<string, unknown> | undefined,
     timeoutMs: number,
-    signal?: AbortSignal,
+    signal?: CallSignal,
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closedError());
     if (signal?.aborted === true) return Promise.reject(this.#cancelledError(method));
