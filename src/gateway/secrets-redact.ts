@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../core/index.ts';
 import { applyFindings, redactJson } from '../secrets/index.ts';
-import type { JsonFinding, Redactor } from '../secrets/index.ts';
+import type { JsonFinding, RawMatch, Redactor } from '../secrets/index.ts';
 import type { RpcErrorReply } from './pipeline.ts';
 
 /** Every string and key of `value` redacted; findings name the JSON pointer and rule only. */
@@ -33,6 +33,31 @@ export function secretsIn(redactor: Redactor, value: unknown): string[] {
     }
   };
   visit(value, 0);
+  addSerialised(redactor, value, names);
+  return [...names].sort();
+}
+
+/**
+ * `scrub(value)` and `secretsIn(value)` in one walk (tool-call arguments: the audit copy and the
+ * exfiltration check): every string and key is scanned once, its known-value matches naming
+ * the secrets and its merged findings redacting the copy.
+ */
+export function scrubAndFindSecrets<T>(
+  redactor: Redactor,
+  value: T,
+): { value: T; findings: readonly JsonFinding[]; secrets: string[] } {
+  const known: RawMatch[] = [];
+  const r = redactJson(redactor, value, known);
+  const names = new Set<string>();
+  for (const m of known) names.add(m.name);
+  addSerialised(redactor, value, names);
+  return { value: r.value, findings: r.findings, secrets: names.size === 0 ? [] : [...names].sort() };
+}
+
+/** Adds the known secrets in `value`'s JSON text (escape-only forms, forms across strings). */
+function addSerialised(redactor: Redactor, value: unknown, names: Set<string>): void {
+  // With no known values (maxPatternLength 0) matchKnown finds nothing in any text: skip serialising.
+  if (redactor.maxPatternLength === 0) return;
   let serialised: string | undefined;
   try {
     serialised = JSON.stringify(value);
@@ -40,7 +65,6 @@ export function secretsIn(redactor: Redactor, value: unknown): string[] {
     serialised = undefined;
   }
   if (serialised !== undefined) for (const m of redactor.matchKnown(serialised)) names.add(m.name);
-  return [...names].sort();
 }
 
 /** The rule ids of findings, without duplicates (what logs and audit rows may say). */

@@ -13,6 +13,7 @@
  *   so a rule whose regex backtracks badly is bounded by the window, not the input (FACTS.md).
  */
 import { rules as presetRules } from '@secretlint/secretlint-rule-preset-recommend';
+import { PREFILTERS } from './pattern-prefilters.ts';
 
 export const PATTERN_WINDOW = 65_536;
 /** Longest pattern match guaranteed to be seen whole (the private-key rule allows 10,000 body chars). */
@@ -56,11 +57,22 @@ export function patternRuleNames(): string[] {
 /** Where the shared rule contexts report (set for the duration of one window's scan). */
 let sink: { text: string; out: PatternFinding[] } | undefined;
 
+interface LoadedRule {
+  readonly name: string;
+  readonly file?: (source: unknown) => unknown;
+  /** Shortest text the rule can match (pattern-prefilters.ts; 0 without a prefilter). */
+  readonly minLength: number;
+  /** A necessary condition for a match (pattern-prefilters.ts; always true without one). */
+  readonly mayMatch: (text: string) => boolean;
+}
+
+const always = (): boolean => true;
+
 /**
  * Each rule's handlers, created once with a context that reports into `sink`: creating them per
  * scan cost ~45 µs per string (closures and regexes of ~20 rules), which dominated short texts.
  */
-const handlers: readonly { name: string; file?: (source: unknown) => unknown }[] = loadedRules.map((rule) => {
+const handlers: readonly LoadedRule[] = loadedRules.map((rule) => {
   const name = shortId(rule.meta.id);
   const context = {
     createTranslator:
@@ -74,25 +86,42 @@ const handlers: readonly { name: string; file?: (source: unknown) => unknown }[]
     registerRule: () => {},
   };
   const h = rule.create(context, {});
-  return h.file === undefined ? { name } : { name, file: h.file };
+  const pre = PREFILTERS[name];
+  const minLength = pre?.minLength ?? 0;
+  const mayMatch = pre === undefined ? always : pre.mayMatch;
+  return h.file === undefined ? { name, minLength, mayMatch } : { name, file: h.file, minLength, mayMatch };
 });
 
-/** Runs every rule on one window; findings are relative to the window. */
-function scanWindow(text: string): PatternFinding[] {
+/**
+ * Runs every rule on one window; findings are relative to the window. With `prefilter`, a rule
+ * whose necessary condition fails on the window is not run (the same findings, see
+ * pattern-prefilters.ts); without, every rule runs (kept for the differential test).
+ */
+function scanWindow(text: string, prefilter: boolean): PatternFinding[] {
   const out: PatternFinding[] = [];
   const prev = sink;
   sink = { text, out };
   try {
     for (const h of handlers) {
+      if (h.file === undefined) continue;
+      if (prefilter && (text.length < h.minLength || !h.mayMatch(text))) continue;
       // Rules that need a file path (p12 files) or return a promise only add async work for files
       // we never pass; a rejected promise must not become an unhandled rejection.
-      const result = h.file?.({ content: text, filePath: undefined, ext: '', contentType: 'text' });
+      const result = h.file({ content: text, filePath: undefined, ext: '', contentType: 'text' });
       if (result instanceof Promise) result.catch(() => {});
     }
   } finally {
     sink = prev;
   }
   return out;
+}
+
+/** Whether any rule's prefilter passes on `text` (false: no rule can report on it). */
+function anyMayMatch(text: string): boolean {
+  for (const h of handlers) {
+    if (h.file !== undefined && text.length >= h.minLength && h.mayMatch(text)) return true;
+  }
+  return false;
 }
 
 /**
@@ -113,14 +142,20 @@ function locate(text: string, ruleId: string, r: Report): PatternFinding {
 /** Texts shorter than this cannot hold any rule's match (the shortest, basic auth in a URL, is longer). */
 export const PATTERN_MIN_TEXT = 8;
 
-/** Pattern findings over the whole text, scanned in bounded, overlapping windows. */
-export function scanPatterns(text: string): PatternFinding[] {
+/**
+ * Pattern findings over the whole text, scanned in bounded, overlapping windows. `prefilter`
+ * (default true) skips rules that cannot match a window; false runs every rule on every window
+ * (the reference the prefilters are tested against).
+ */
+export function scanPatterns(text: string, prefilter = true): PatternFinding[] {
+  if (text.length < PATTERN_MIN_TEXT) return [];
+  // The common case: a text of one window that no rule can match (no sink, no slice, no set).
+  if (prefilter && text.length <= PATTERN_WINDOW && !anyMayMatch(text)) return [];
   const out: PatternFinding[] = [];
-  if (text.length < PATTERN_MIN_TEXT) return out;
   const seen = new Set<string>();
   const step = PATTERN_WINDOW - PATTERN_OVERLAP;
   for (let base = 0; base < text.length; base += step) {
-    for (const f of scanWindow(text.slice(base, base + PATTERN_WINDOW))) {
+    for (const f of scanWindow(text.slice(base, base + PATTERN_WINDOW), prefilter)) {
       const g = { ruleId: f.ruleId, start: f.start + base, end: Math.min(text.length, f.end + base) };
       const key = `${g.start}:${g.end}:${g.ruleId}`;
       if (!seen.has(key)) {

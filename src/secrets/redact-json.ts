@@ -3,7 +3,8 @@
  * e.g. an MCP tool result's `structuredContent` or a log line's fields. Non-JSON leaves
  * (numbers, booleans, null) are kept; anything else (functions, symbols) becomes null.
  */
-import type { Redactor } from './redactor.ts';
+import { applyFindings } from './redactor.ts';
+import type { RawMatch, Redactor } from './redactor.ts';
 
 export interface JsonFinding {
   /** JSON pointer (RFC 6901) to the string that held the secret. */
@@ -18,30 +19,54 @@ export interface RedactJsonResult<T = unknown> {
 
 const MAX_DEPTH = 256;
 
-export function redactJson<T>(redactor: Redactor, value: T): RedactJsonResult<T> {
-  const findings: JsonFinding[] = [];
-  const out = walk(redactor, value, '', findings, 0);
-  return { value: out as T, findings };
+/** One walk's state: the pointer is kept as segments and only joined for a finding. */
+interface Walk {
+  readonly r: Redactor;
+  readonly findings: JsonFinding[];
+  readonly path: (string | number)[];
+  readonly known: RawMatch[] | undefined;
+}
+
+/**
+ * `known`, when given, also receives every known-value match in every string and key (what
+ * `redactor.matchKnown` returns for each), from the same scan that redacts.
+ */
+export function redactJson<T>(redactor: Redactor, value: T, known?: RawMatch[]): RedactJsonResult<T> {
+  const w: Walk = { r: redactor, findings: [], path: [], known };
+  const out = walk(w, value, 0);
+  return { value: out as T, findings: w.findings };
+}
+
+function pointer(path: readonly (string | number)[]): string {
+  let s = '';
+  for (const seg of path) s += `/${typeof seg === 'number' ? seg : escapePointer(seg)}`;
+  return s;
+}
+
+/** The string with its findings replaced, recording each finding at the current pointer. */
+function redactString(w: Walk, s: string): string {
+  const found = w.r.find(s, w.known);
+  if (found.length === 0) return s;
+  const path = pointer(w.path);
+  for (const f of found) w.findings.push({ path, ruleId: f.ruleId });
+  return applyFindings(s, found);
 }
 
 /**
  * Copy on write: a string, array or object without a finding inside is returned as it is (the
  * same reference), so a clean result costs one pass and no allocation.
  */
-function walk(r: Redactor, v: unknown, path: string, findings: JsonFinding[], depth: number): unknown {
+function walk(w: Walk, v: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new RangeError('value nested too deeply to redact');
-  if (typeof v === 'string') {
-    const res = r.redact(v);
-    if (res.findings.length === 0) return v;
-    for (const f of res.findings) findings.push({ path, ruleId: f.ruleId });
-    return res.text;
-  }
+  if (typeof v === 'string') return redactString(w, v);
   if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') return v;
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v[i];
-      const y = walk(r, x, `${path}/${i}`, findings, depth + 1);
+      w.path.push(i);
+      const y = walk(w, x, depth + 1);
+      w.path.pop();
       if (y !== x && out === undefined) out = v.slice(0, i);
       out?.push(y);
     }
@@ -52,11 +77,15 @@ function walk(r: Redactor, v: unknown, path: string, findings: JsonFinding[], de
     let out: Record<string, unknown> | undefined;
     for (let i = 0; i < entries.length; i++) {
       const [k, x] = entries[i]!;
-      const key = r.redact(k);
-      const keyText = key.findings.length === 0 ? k : key.text;
-      for (const f of key.findings)
-        findings.push({ path: `${path}/${escapePointer(keyText)}`, ruleId: f.ruleId });
-      const y = walk(r, x, `${path}/${escapePointer(keyText)}`, findings, depth + 1);
+      const found = w.r.find(k, w.known);
+      const keyText = found.length === 0 ? k : applyFindings(k, found);
+      w.path.push(keyText);
+      if (found.length > 0) {
+        const path = pointer(w.path);
+        for (const f of found) w.findings.push({ path, ruleId: f.ruleId });
+      }
+      const y = walk(w, x, depth + 1);
+      w.path.pop();
       if (out === undefined && (y !== x || keyText !== k)) {
         out = {};
         for (let j = 0; j < i; j++) define(out, entries[j]![0], entries[j]![1]);
@@ -96,6 +125,8 @@ function escapePointer(s: string): string {
 export function containsSecret(redactor: Redactor, input: unknown): boolean {
   if (typeof input === 'string') return redactor.containsKnown(input);
   if (anyString(input, (s) => redactor.containsKnown(s), 0)) return true;
+  // With no known values containsKnown is false for any text: skip serialising.
+  if (redactor.maxPatternLength === 0) return false;
   let serialised: string | undefined;
   try {
     serialised = JSON.stringify(input);

@@ -45,8 +45,12 @@ export interface Redactor {
   /** How many code units a stream redactor must hold back between chunks. */
   readonly holdback: number;
   redact(text: string): RedactResult;
-  /** Merged, sorted spans to redact (known values and, if enabled, patterns). */
-  find(text: string): Finding[];
+  /**
+   * Merged, sorted spans to redact (known values and, if enabled, patterns). `known`, when given,
+   * also receives the unmerged known-value matches (what matchKnown returns), so one scan
+   * answers both questions.
+   */
+  find(text: string, known?: RawMatch[]): Finding[];
   /** Every known-value occurrence, unmerged, with its encoding (for counting and proofs). */
   matchKnown(text: string): RawMatch[];
   /** Whether `text` contains a known value in any encoding (patterns not consulted). */
@@ -78,17 +82,25 @@ export function createRedactor(options: RedactorOptions): Redactor {
 
   function matchKnown(text: string): RawMatch[] {
     const out: RawMatch[] = [];
-    ac?.scan(text, (p, start, end) => {
+    // With no known values there is nothing to scan for.
+    if (ac === null) return out;
+    ac.scan(text, (p, start, end) => {
       const o = owners[p]!;
       out.push({ ruleId: `secret:${o.name}`, name: o.name, encoding: o.encoding, start, end });
     });
     return out;
   }
 
-  function find(text: string): Finding[] {
-    const all: Finding[] = matchKnown(text);
-    if (patterns) all.push(...scanPatterns(text));
-    return mergeSpans(all);
+  function find(text: string, known?: RawMatch[]): Finding[] {
+    const mine = matchKnown(text);
+    if (known !== undefined) for (const m of mine) known.push(m);
+    const all: Finding[] = mine;
+    if (patterns) {
+      const p = scanPatterns(text);
+      for (const f of p) all.push(f);
+    }
+    // Clean text (the common case) returns without sorting or copying.
+    return all.length === 0 ? all : mergeSpans(all);
   }
 
   return Object.freeze({

@@ -99,7 +99,8 @@ export class WindowMatcher implements PatternMatcher {
       this.#short.scan(text, (p, s, e) => (stopped = onMatch(ids[p]!, s, e) === true));
       if (stopped) return;
     }
-    if (this.#byHash.size === 0) return;
+    // Every sampled pattern is at least MIN_SAMPLED long: a shorter text holds none (and needs no buffer).
+    if (this.#byHash.size === 0 || text.length < MIN_SAMPLED) return;
     const bits = this.#bits;
     const shift = this.#shift;
     // One byte per code unit (its low byte), read as aligned little-endian words: two loads per

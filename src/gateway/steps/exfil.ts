@@ -1,7 +1,7 @@
 import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
 import type { CallContext, StepResult } from '../pipeline.ts';
-import { scrub, secretsIn } from '../secrets-redact.ts';
+import { scrubAndFindSecrets } from '../secrets-redact.ts';
 
 /**
  * Exfiltration check on the way in (issue 5 part 6, EX-2, SB-2): arguments that carry a known
@@ -14,9 +14,10 @@ export async function exfil(ctx: CallContext): Promise<StepResult> {
   const { services } = ctx.session;
   const secrets = services.secrets;
   if (secrets === undefined || ctx.args === undefined) return CONTINUE;
-  const redactor = secrets.redactor();
-  ctx.auditArgs = scrub(redactor, ctx.args).value;
-  const names = secretsIn(redactor, ctx.args);
+  // One walk: the redacted audit copy and the names of known secrets in the arguments.
+  const checked = scrubAndFindSecrets(secrets.redactor(), ctx.args);
+  ctx.auditArgs = checked.value;
+  const names = checked.secrets;
   if (names.length === 0) return CONTINUE;
   ctx.outcome = 'denied';
   ctx.errorCode = 'ERR_SECRET_EXFIL';

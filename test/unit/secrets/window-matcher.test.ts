@@ -50,6 +50,18 @@ describe('WindowMatcher (sampled q-grams + Aho–Corasick for short patterns)', 
     assert.throws(() => new WindowMatcher(['']), TypeError);
   });
 
+  it('agrees with a naive search on texts around the sampled minimum length (short-text fast path)', () => {
+    const patterns = [14, 15, 16, 17].map((n) => 'qwertyuiopasdfghjkl'.slice(0, n));
+    const m = new WindowMatcher(patterns);
+    for (const p of patterns) {
+      for (const t of [p, p.slice(1), p.slice(0, -1), `x${p}`, `${p}x`, '', 'x']) {
+        for (let k = 0; k <= t.length; k++) {
+          assert.deepEqual(found(m, t.slice(0, k)), naive(patterns, t.slice(0, k)), t.slice(0, k));
+        }
+      }
+    }
+  });
+
   it('agrees with a naive search on random patterns and text (property)', () => {
     const alpha = fc.constantFrom('a', 'b', 'c', '\u00e9', '\u0161', '\ud83d', '\ude00', 'a\u0100'.charAt(1));
     fc.assert(
