@@ -9,6 +9,7 @@ import { canonicalJson } from '../core/index.ts';
 import { AuditError } from './errors.ts';
 import { checkpointSchema } from './schema.ts';
 import type { AuditKeys, Checkpoint } from './types.ts';
+import type { SqlClient } from '../store/index.ts';
 
 export const CHECKPOINT_ORIGIN = 'warden-audit/v1';
 
@@ -75,6 +76,31 @@ export function readCheckpointFile(path: string): Checkpoint[] {
     }
   }
   return out;
+}
+
+/**
+ * Signs the committed head read from `store` at `time`, stores the checkpoint in
+ * audit_checkpoints and appends it to `logFile` (fsynced). One implementation for the inline
+ * path and the commit worker.
+ */
+export async function signAndStoreCheckpoint(
+  store: SqlClient,
+  keys: AuditKeys,
+  time: number,
+  logFile: string | undefined,
+): Promise<Checkpoint> {
+  const rows = await store.query<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_head WHERE id = 1',
+  );
+  const head = rows[0];
+  if (head === undefined) throw new AuditError('ERR_AUDIT_TAMPERED', 'the audit_head row is missing');
+  const cp = signCheckpoint(keys, Number(head.seq), head.hash, time);
+  await store.run(
+    'INSERT INTO audit_checkpoints (size, key_id, line) VALUES (?, ?, ?) ON CONFLICT (size, key_id) DO NOTHING',
+    [cp.size, cp.keyId, formatCheckpoint(cp)],
+  );
+  if (logFile !== undefined) appendCheckpointLine(logFile, cp);
+  return cp;
 }
 
 /** Appends one line and fsyncs: a crash leaves at most a torn last line, never a lie. */

@@ -15,7 +15,14 @@ import { describeError } from '../core/index.ts';
 import { openSqlite } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { commitBatch } from './writer.ts';
-import type { CommitRequest, WorkerMessage, WorkerReply, WorkerSetup } from './worker-committer.ts';
+import type {
+  CheckpointRequest,
+  CommitRequest,
+  WorkerMessage,
+  WorkerReply,
+  WorkerSetup,
+} from './worker-committer.ts';
+import { signAndStoreCheckpoint } from './checkpoint.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('commit-worker.ts runs as a worker thread only');
@@ -62,8 +69,12 @@ async function run(p: MessagePort): Promise<void> {
         await commit(p, batch);
         continue;
       }
+      const next = waiting.shift()!;
+      if (next.kind === 'checkpoint') {
+        await checkpoint(p, next);
+        continue;
+      }
       // A close request: every commit sent before it has been answered.
-      waiting.shift();
       await store?.close();
       store = undefined;
       p.close();
@@ -94,5 +105,17 @@ async function commit(p: MessagePort, batch: readonly CommitRequest[]): Promise<
   } catch (e) {
     failed ??= describeError(e);
     p.postMessage({ kind: 'error', ids, error: describeError(e) } satisfies WorkerReply);
+  }
+}
+
+/** Signs the head after every commit before it (AuditLog's periodic and final checkpoints). */
+async function checkpoint(p: MessagePort, m: CheckpointRequest): Promise<void> {
+  try {
+    if (store === undefined) throw new Error('the audit commit worker has no database connection');
+    if (setup.signer === undefined) throw new Error('the audit commit worker holds no signing key');
+    const cp = await signAndStoreCheckpoint(store, setup.signer.keys, m.time, setup.signer.logFile);
+    p.postMessage({ kind: 'checkpointed', id: m.id, checkpoint: cp } satisfies WorkerReply);
+  } catch (e) {
+    p.postMessage({ kind: 'error', ids: [m.id], error: describeError(e) } satisfies WorkerReply);
   }
 }

@@ -10,7 +10,7 @@ import { canonicalJson, describeError, silentLogger, systemClock } from '../core
 import type { Clock, Logger } from '../core/index.ts';
 import { migrate } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import { appendCheckpointLine, formatCheckpoint, readCheckpointFile, signCheckpoint } from './checkpoint.ts';
+import { readCheckpointFile, signAndStoreCheckpoint } from './checkpoint.ts';
 import { AuditError } from './errors.ts';
 import { CHECKPOINT_LOG_FILE, loadAuditPublicKey } from './keys.ts';
 import { auditMigrations } from './migrations.ts';
@@ -56,6 +56,7 @@ export class AuditLog {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #writer: GroupCommitWriter;
+  readonly #committer: Committer;
   readonly #every: { records: number; ms: number };
   readonly #cpLog: string | undefined;
   readonly #stops = new Set<() => void>();
@@ -63,6 +64,7 @@ export class AuditLog {
   #checkpointing: Promise<Checkpoint> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #committerClosed = false;
 
   private constructor(store: Store, opts: AuditLogOptions, committer: Committer) {
     this.#store = store;
@@ -70,11 +72,8 @@ export class AuditLog {
     this.#clock = opts.clock ?? systemClock;
     this.#logger = opts.logger ?? silentLogger;
     this.#every = opts.checkpointEvery ?? { records: 1000, ms: 60_000 };
-    const dir = opts.keys.dataDir;
-    this.#cpLog =
-      opts.checkpointLog === false
-        ? undefined
-        : (opts.checkpointLog ?? (dir === undefined ? undefined : join(dir, CHECKPOINT_LOG_FILE)));
+    this.#cpLog = checkpointLogOf(opts);
+    this.#committer = committer;
     this.#writer = new GroupCommitWriter(committer, {
       maxBatch: opts.maxBatch ?? 512,
       logger: this.#logger,
@@ -89,7 +88,12 @@ export class AuditLog {
     const maxRecordBytes = opts.maxRecordBytes ?? 1 << 20;
     const committer =
       opts.offThread === true && store.dialect === 'sqlite' && store.file !== undefined
-        ? await startWorkerCommitter(store.file, { maxRecordBytes })
+        ? await startWorkerCommitter(store.file, {
+            maxRecordBytes,
+            ...(opts.keys.privateKey === undefined
+              ? {}
+              : { signer: { keys: opts.keys, logFile: checkpointLogOf(opts) } }),
+          })
         : inlineCommitter(store, maxRecordBytes);
     const log = new AuditLog(store, opts, committer);
     const tail = opts.verifyTailOnOpen ?? 1000;
@@ -222,19 +226,10 @@ export class AuditLog {
   }
 
   async #signHead(): Promise<Checkpoint> {
-    const rows = await this.#store.query<{ seq: number; hash: string }>(
-      'SELECT seq, hash FROM audit_head WHERE id = 1',
-    );
-    const head = rows[0];
-    if (head === undefined) throw new AuditError('ERR_AUDIT_TAMPERED', 'the audit_head row is missing');
     this.#sinceCheckpoint = 0;
-    const cp = signCheckpoint(this.#keys, Number(head.seq), head.hash, this.#clock.now());
-    await this.#store.run(
-      'INSERT INTO audit_checkpoints (size, key_id, line) VALUES (?, ?, ?) ON CONFLICT (size, key_id) DO NOTHING',
-      [cp.size, cp.keyId, formatCheckpoint(cp)],
-    );
-    if (this.#cpLog !== undefined) appendCheckpointLine(this.#cpLog, cp);
-    return cp;
+    const offThread = this.#committer.checkpoint;
+    if (offThread !== undefined && !this.#committerClosed) return offThread(this.#clock.now());
+    return signAndStoreCheckpoint(this.#store, this.#keys, this.#clock.now(), this.#cpLog);
   }
 
   #committed(n: number): void {
@@ -295,13 +290,16 @@ export class AuditLog {
     this.#closed = true;
     for (const stop of [...this.#stops]) stop();
     clearInterval(this.#timer);
-    await this.#writer.close();
+    // The final checkpoint goes where commits run, so the committer closes after it.
+    await this.#writer.flush();
     if (this.#checkpointing !== undefined) await this.#checkpointing.catch(() => undefined);
     if (this.#sinceCheckpoint > 0 && !this.failed && this.#keys.privateKey !== undefined) {
       await this.checkpoint().catch((e: unknown) => {
         this.#logger.error('audit checkpoint on close failed', { error: describeError(e) });
       });
     }
+    this.#committerClosed = true;
+    await this.#writer.close();
   }
 
   /** The last committed record's seq and hash (seq 0 and the genesis hash when empty). */
@@ -317,4 +315,11 @@ export class AuditLog {
   async #headSeq(): Promise<number> {
     return (await this.head()).seq;
   }
+}
+
+/** Where checkpoints are appended: the option, else <keys.dataDir>/audit-checkpoints.log; none for false. */
+function checkpointLogOf(opts: AuditLogOptions): string | undefined {
+  if (opts.checkpointLog === false) return undefined;
+  const dir = opts.keys.dataDir;
+  return opts.checkpointLog ?? (dir === undefined ? undefined : join(dir, CHECKPOINT_LOG_FILE));
 }

@@ -13,27 +13,41 @@
 import { Worker } from 'node:worker_threads';
 import { AuditError } from './errors.ts';
 import type { CommitOutcome, Committer } from './writer.ts';
+import type { AuditKeys, Checkpoint } from './types.ts';
+
+/** What the worker needs to sign checkpoints (the key is copied to the worker thread). */
+export interface CheckpointSigner {
+  readonly keys: AuditKeys;
+  readonly logFile: string | undefined;
+}
 
 export interface WorkerSetup {
   readonly file: string;
   readonly maxRecordBytes: number;
   readonly busyTimeoutMs: number;
+  readonly signer?: CheckpointSigner | undefined;
 }
 export interface CommitRequest {
   readonly kind: 'commit';
   readonly id: number;
   readonly contents: readonly Record<string, unknown>[];
 }
-export type WorkerMessage = CommitRequest | { readonly kind: 'close' };
+export interface CheckpointRequest {
+  readonly kind: 'checkpoint';
+  readonly id: number;
+  readonly time: number;
+}
+export type WorkerMessage = CommitRequest | CheckpointRequest | { readonly kind: 'close' };
 /** The worker answers several requests at once when it committed them in one transaction. */
 export type WorkerReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'failed'; readonly error: string }
   | { readonly kind: 'committed'; readonly ids: readonly number[]; readonly results: CommitOutcome[][] }
+  | { readonly kind: 'checkpointed'; readonly id: number; readonly checkpoint: Checkpoint }
   | { readonly kind: 'error'; readonly ids: readonly number[]; readonly error: string };
 
 interface Waiter {
-  resolve(o: CommitOutcome[]): void;
+  resolve(o: CommitOutcome[] | Checkpoint): void;
   reject(e: unknown): void;
 }
 
@@ -56,12 +70,13 @@ function startWorker(url: URL, setup: WorkerSetup): Worker {
 
 export async function startWorkerCommitter(
   file: string,
-  opts: { maxRecordBytes: number; busyTimeoutMs?: number },
+  opts: { maxRecordBytes: number; busyTimeoutMs?: number; signer?: CheckpointSigner },
 ): Promise<Committer> {
   const setup: WorkerSetup = {
     file,
     maxRecordBytes: opts.maxRecordBytes,
     busyTimeoutMs: opts.busyTimeoutMs ?? 30_000,
+    signer: opts.signer,
   };
   const worker = startWorker(workerUrl(), setup);
   const waiters = new Map<number, Waiter>();
@@ -95,6 +110,13 @@ export async function startWorkerCommitter(
   });
 
   worker.on('message', (m: WorkerReply) => {
+    if (m.kind === 'checkpointed') {
+      const w = waiters.get(m.id);
+      waiters.delete(m.id);
+      w?.resolve(m.checkpoint);
+      if (waiters.size === 0) worker.unref();
+      return;
+    }
     if (m.kind !== 'committed' && m.kind !== 'error') return;
     m.ids.forEach((id, i) => {
       const w = waiters.get(id);
@@ -109,19 +131,23 @@ export async function startWorkerCommitter(
   worker.on('exit', (code) => die(`the audit commit worker exited (code ${code})`));
   worker.unref();
 
-  function send(contents: readonly Record<string, unknown>[]): Promise<CommitOutcome[]> {
+  function request<T extends CommitOutcome[] | Checkpoint>(
+    message: (id: number) => WorkerMessage,
+  ): Promise<T> {
     const id = nextId++;
-    return new Promise<CommitOutcome[]>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       try {
-        worker.postMessage({ kind: 'commit', id, contents } satisfies CommitRequest);
+        worker.postMessage(message(id));
       } catch (e) {
         reject(e instanceof Error ? e : new Error(String(e)));
         return;
       }
-      waiters.set(id, { resolve, reject });
+      waiters.set(id, { resolve: resolve as (v: CommitOutcome[] | Checkpoint) => void, reject });
       worker.ref();
     });
   }
+  const send = (contents: readonly Record<string, unknown>[]): Promise<CommitOutcome[]> =>
+    request<CommitOutcome[]>((id) => ({ kind: 'commit', id, contents }));
 
   async function sendCloneable(contents: readonly Record<string, unknown>[]): Promise<CommitOutcome[]> {
     const ok: Record<string, unknown>[] = [];
@@ -141,6 +167,14 @@ export async function startWorkerCommitter(
 
   return {
     pipelined: true,
+    ...(opts.signer === undefined
+      ? {}
+      : {
+          checkpoint: (time: number): Promise<Checkpoint> => {
+            if (dead !== undefined) return Promise.reject(new AuditError('ERR_AUDIT_WRITE', dead));
+            return request<Checkpoint>((id) => ({ kind: 'checkpoint', id, time }));
+          },
+        }),
     commit(contents) {
       if (dead !== undefined) return Promise.reject(new AuditError('ERR_AUDIT_WRITE', dead));
       return send(contents).catch((e: unknown) => {

@@ -16,7 +16,7 @@ import type { SqlClient, SqlValue, Store } from '../store/index.ts';
 import { AuditError } from './errors.ts';
 import { COLUMNS, sealRecord } from './record.ts';
 import type { Sealed } from './record.ts';
-import type { AuditRecord } from './types.ts';
+import type { AuditRecord, Checkpoint } from './types.ts';
 
 interface Pending {
   readonly content: Record<string, unknown>;
@@ -40,6 +40,12 @@ export interface Committer {
    */
   readonly pipelined?: boolean;
   commit(contents: readonly Record<string, unknown>[]): Promise<CommitOutcome[]>;
+  /**
+   * Signs and stores a checkpoint of the head after every commit sent before it, where the
+   * commits run (the worker thread), so its fsyncs and write lock stay off the event loop.
+   * Absent on the inline committer: the log then checkpoints on its own store.
+   */
+  readonly checkpoint?: (time: number) => Promise<Checkpoint>;
   close(): Promise<void>;
 }
 

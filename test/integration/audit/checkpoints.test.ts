@@ -35,32 +35,35 @@ function attackerKeys(): AuditKeys {
 
 for (const f of await storeFixtures()) {
   describe(`audit checkpoints (${f.name})`, { skip: f.skip }, () => {
-    it('signs checkpoints every N records and on close, into the table and the checkpoint log', async () => {
-      const h = await openHarness(f, { checkpointEvery: { records: 10, ms: 0 } });
-      try {
-        for (let i = 0; i < 35; i++) await h.log.append({ kind: 'k', data: { i } });
-        await h.log.close();
-        const lines = await h.store.query<{ size: number; line: string }>(
-          'SELECT size, line FROM audit_checkpoints ORDER BY size',
-        );
-        const sizes = lines.map((l) => Number(l.size));
-        assert.ok(sizes.length >= 3, `checkpoints at ${sizes.join(',')}`);
-        assert.equal(sizes.at(-1), 35, 'the close checkpoint covers the head');
-        const fromFile = readCheckpointFile(join(h.dir, CHECKPOINT_LOG_FILE));
-        assert.deepEqual(
-          fromFile.map((c) => c.size),
-          sizes,
-        );
-        const pub = loadAuditPublicKey(join(h.dir, PUBLIC_KEY_FILE)).publicKey;
-        for (const cp of fromFile) {
-          assert.ok(checkpointSignatureOk(cp, pub));
-          assert.equal(cp.hash, await hashAt(h.store, cp.size));
+    for (const offThread of [false, true]) {
+      const where = offThread ? ' (on the commit worker thread)' : '';
+      it(`signs checkpoints every N records and on close, into the table and the checkpoint log${where}`, async () => {
+        const h = await openHarness(f, { checkpointEvery: { records: 10, ms: 0 }, offThread });
+        try {
+          for (let i = 0; i < 35; i++) await h.log.append({ kind: 'k', data: { i } });
+          await h.log.close();
+          const lines = await h.store.query<{ size: number; line: string }>(
+            'SELECT size, line FROM audit_checkpoints ORDER BY size',
+          );
+          const sizes = lines.map((l) => Number(l.size));
+          assert.ok(sizes.length >= 3, `checkpoints at ${sizes.join(',')}`);
+          assert.equal(sizes.at(-1), 35, 'the close checkpoint covers the head');
+          const fromFile = readCheckpointFile(join(h.dir, CHECKPOINT_LOG_FILE));
+          assert.deepEqual(
+            fromFile.map((c) => c.size),
+            sizes,
+          );
+          const pub = loadAuditPublicKey(join(h.dir, PUBLIC_KEY_FILE)).publicKey;
+          for (const cp of fromFile) {
+            assert.ok(checkpointSignatureOk(cp, pub));
+            assert.equal(cp.hash, await hashAt(h.store, cp.size));
+          }
+          assert.equal(checkpointSignatureOk({ ...fromFile[0]!, size: fromFile[0]!.size + 1 }, pub), false);
+        } finally {
+          await h.cleanup();
         }
-        assert.equal(checkpointSignatureOk({ ...fromFile[0]!, size: fromFile[0]!.size + 1 }, pub), false);
-      } finally {
-        await h.cleanup();
-      }
-    });
+      });
+    }
 
     it('[AU-3] detects tail truncation against a saved checkpoint, which the bare chain cannot', async () => {
       const h = await openHarness(f);
