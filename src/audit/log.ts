@@ -48,6 +48,8 @@ export interface AuditLogOptions {
 }
 
 type Row = { seq: number; hash: string; body: Buffer };
+/** Decisions at least this far apart count as a quiet log (committed inline, see writer.ts). */
+const QUIET_MS = 1;
 const SELECT = 'SELECT seq, hash, body FROM audit_records';
 
 export class AuditLog {
@@ -75,6 +77,11 @@ export class AuditLog {
     this.#cpLog = checkpointLogOf(opts);
     this.#committer = committer;
     this.#writer = new GroupCommitWriter(committer, {
+      // With the worker thread, a quiet log commits small batches inline (see GroupCommitWriter).
+      whenQuiet:
+        committer.pipelined === true
+          ? { committer: inlineCommitter(store, opts.maxRecordBytes ?? 1 << 20), quietMs: QUIET_MS }
+          : undefined,
       maxBatch: opts.maxBatch ?? 512,
       logger: this.#logger,
       onCommit: (n) => this.#committed(n),
@@ -138,6 +145,11 @@ export class AuditLog {
   /** Resolves once every record appended so far (lazy ones included) is committed or refused. */
   flush(): Promise<void> {
     return this.#writer.flush();
+  }
+
+  /** Batches committed on the event loop because the log was quiet (diagnostics, tests). */
+  get quietCommits(): number {
+    return this.#writer.quietCommits;
   }
 
   /** True once a commit has failed: the process should stop and restart (AU-7). */

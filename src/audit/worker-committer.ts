@@ -167,6 +167,7 @@ export async function startWorkerCommitter(
 
   return {
     pipelined: true,
+    busy: () => waiters.size > 0,
     ...(opts.signer === undefined
       ? {}
       : {

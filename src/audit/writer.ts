@@ -20,6 +20,8 @@ import type { AuditRecord, Checkpoint } from './types.ts';
 
 interface Pending {
   readonly content: Record<string, unknown>;
+  /** An urgent record that arrived at least `quietMs` after the previous urgent one. */
+  readonly sparse?: boolean;
   resolve(r: AuditRecord): void;
   reject(e: unknown): void;
 }
@@ -46,6 +48,8 @@ export interface Committer {
    * Absent on the inline committer: the log then checkpoints on its own store.
    */
   readonly checkpoint?: (time: number) => Promise<Checkpoint>;
+  /** True while the committer has work in flight (commits or checkpoints). */
+  readonly busy?: () => boolean;
   close(): Promise<void>;
 }
 
@@ -56,6 +60,11 @@ export interface WriterOptions {
   readonly onCommit: (count: number) => void;
   /** Called once when a commit fails and the writer enters its failed state. */
   readonly onFailure?: ((error: AuditError) => void) | undefined;
+  /**
+   * Commits a small batch on `committer` (inline, on the event loop) instead of the pipelined
+   * one when appends are sparse and the pipelined committer is idle; see `#quiet`.
+   */
+  readonly whenQuiet?: { readonly committer: Committer; readonly quietMs: number } | undefined;
 }
 
 const ROW_PARAMS = `(${COLUMNS.map(() => '?').join(', ')})`;
@@ -63,6 +72,8 @@ const INSERT = `INSERT INTO audit_records (${COLUMNS.join(', ')}) VALUES `;
 const PG_CHUNK = 200;
 /** The longest a lazy record waits for a batch to join before it is committed on its own. */
 export const LAZY_MS = 20;
+/** Largest batch committed inline when the gateway is quiet (a decision and a lazy record). */
+const QUIET_BATCH = 2;
 
 export class GroupCommitWriter {
   readonly #committer: Committer;
@@ -74,6 +85,8 @@ export class GroupCommitWriter {
   /** Commits sent to a pipelined committer and not settled yet. */
   readonly #inflight = new Set<Promise<void>>();
   #failed: AuditError | undefined;
+  #lastUrgentAt = Number.NEGATIVE_INFINITY;
+  #quietCommits = 0;
 
   constructor(committer: Committer, opts: WriterOptions) {
     this.#committer = committer;
@@ -82,6 +95,11 @@ export class GroupCommitWriter {
 
   get failed(): AuditError | undefined {
     return this.#failed;
+  }
+
+  /** How many batches were committed inline because the log was quiet (diagnostics, tests). */
+  get quietCommits(): number {
+    return this.#quietCommits;
   }
 
   /**
@@ -101,7 +119,10 @@ export class GroupCommitWriter {
         return;
       }
       this.#release(false);
-      this.#queue.push({ content, resolve, reject });
+      const now = performance.now();
+      const sparse = now - this.#lastUrgentAt >= (this.#opts.whenQuiet?.quietMs ?? Infinity);
+      this.#lastUrgentAt = now;
+      this.#queue.push({ content, resolve, reject, sparse });
       this.#loop ??= this.#drain();
     });
   }
@@ -137,6 +158,12 @@ export class GroupCommitWriter {
         // poll phase) join the batch. A microtask would commit a batch of one per request.
         await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.#queue.splice(0, this.#opts.maxBatch);
+        const quiet = this.#quiet(batch);
+        if (quiet !== undefined) {
+          this.#quietCommits++;
+          await this.#commit(batch, quiet);
+          continue;
+        }
         const done = this.#commit(batch);
         if (this.#committer.pipelined !== true) {
           await done;
@@ -150,10 +177,25 @@ export class GroupCommitWriter {
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  /**
+   * The inline committer, when this batch should skip the worker thread: the log is quiet (the
+   * batch is a decision and at most one lazy record, its decision came at least `quietMs` after
+   * the one before) and the pipelined committer has nothing in flight, so every earlier batch
+   * is committed and the inline transaction cannot wait on its lock. A quiet gateway pays the
+   * fsync on the event loop, which has nothing else to do, instead of two cross-thread wake-ups
+   * (measured ~0.2 ms per call at concurrency 1 here); under load batches keep going off-thread.
+   */
+  #quiet(batch: readonly Pending[]): Committer | undefined {
+    const q = this.#opts.whenQuiet;
+    if (q === undefined || batch.length > QUIET_BATCH || this.#inflight.size > 0) return undefined;
+    if (this.#committer.busy?.() === true) return undefined;
+    return batch.every((p) => p.sparse !== false) ? q.committer : undefined;
+  }
+
+  async #commit(batch: Pending[], committer: Committer = this.#committer): Promise<void> {
     let outcomes: CommitOutcome[];
     try {
-      outcomes = await this.#committer.commit(batch.map((p) => p.content));
+      outcomes = await committer.commit(batch.map((p) => p.content));
     } catch (e) {
       this.#fail(e, batch);
       return;

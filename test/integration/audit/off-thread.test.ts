@@ -112,12 +112,21 @@ describe('audit log committing off the event loop (sqlite worker thread)', () =>
       await h.store.run(
         "CREATE TRIGGER audit_fault BEFORE INSERT ON audit_records WHEN NEW.kind = 'x' BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END",
       );
-      const pending: Promise<unknown>[] = [h.log.append({ kind: 'x' })];
+      // Settled at once: a later append may be refused before allSettled would see it.
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          (value) => ({ status: 'fulfilled' as const, value }),
+          (reason: unknown) => ({ status: 'rejected' as const, reason }),
+        );
+      // Three records in one turn: too many for the quiet (inline) path, so this batch goes to
+      // the worker, and the later ones are sent while it runs.
+      const quietBefore = h.log.quietCommits;
+      const pending = [1, 2, 3].map(() => settle(h.log.append({ kind: 'x' })));
       for (let turn = 0; turn < 5; turn++) {
         await new Promise<void>((r) => setImmediate(r));
-        pending.push(h.log.append({ kind: 'y' }));
+        pending.push(settle(h.log.append({ kind: 'y' })));
       }
-      const results = await Promise.allSettled(pending);
+      const results = await Promise.all(pending);
       const first = results[0]!;
       assert.ok(
         first.status === 'rejected' && isCode('ERR_AUDIT_WRITE')(first.reason),
@@ -135,6 +144,58 @@ describe('audit log committing off the event loop (sqlite worker thread)', () =>
       await h.store.run('DROP TRIGGER audit_fault');
       const v = await h.log.verify();
       assert.ok(v.ok && v.records === 20, JSON.stringify(v));
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('commits sparse appends on the event loop and bursts on the worker: one chain, in order, durable', async () => {
+    const h = await openHarness(sqliteFixture, { offThread: true });
+    const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+    try {
+      const seqs: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        await pause(3);
+        seqs.push((await h.log.append(sampleEvent(round * 100))).seq);
+        await pause(3);
+        seqs.push((await h.log.append(sampleEvent(round * 100 + 1))).seq);
+        const quietBefore = h.log.quietCommits;
+        const burst = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => h.log.append(sampleEvent(round * 100 + 2 + i))),
+        );
+        seqs.push(...burst.map((r) => r.seq));
+        assert.equal(h.log.quietCommits, quietBefore, 'a burst goes to the worker');
+      }
+      assert.ok(h.log.quietCommits >= 8, `sparse appends committed inline: ${h.log.quietCommits}`);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => i + 1),
+      );
+      await h.restart({ offThread: true });
+      const v = await h.log.verify();
+      assert.ok(v.ok && v.records === seqs.length, JSON.stringify(v));
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('[AU-7] a failed inline (quiet) commit fails the log like a failed worker commit', async () => {
+    let failures = 0;
+    const h = await openHarness(sqliteFixture, { offThread: true, onFailure: () => failures++ });
+    try {
+      await appendMany(h.log, 5);
+      await h.store.run(
+        "CREATE TRIGGER audit_fault BEFORE INSERT ON audit_records WHEN NEW.kind = 'x' BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END",
+      );
+      await new Promise((r) => setTimeout(r, 3));
+      const quietBefore = h.log.quietCommits;
+      await assert.rejects(h.log.append({ kind: 'x' }), isCode('ERR_AUDIT_WRITE'));
+      assert.equal(h.log.quietCommits, quietBefore + 1, 'the failing batch was the quiet path');
+      await assert.rejects(h.log.append({ kind: 'y' }), isCode('ERR_AUDIT_FAILED'));
+      assert.equal(failures, 1);
+      await h.store.run('DROP TRIGGER audit_fault');
+      const v = await h.log.verify();
+      assert.ok(v.ok && v.records === 5, JSON.stringify(v));
     } finally {
       await h.cleanup();
     }
