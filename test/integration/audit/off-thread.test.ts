@@ -128,6 +128,7 @@ describe('audit log committing off the event loop (sqlite worker thread)', () =>
       }
       const results = await Promise.all(pending);
       const first = results[0]!;
+      assert.equal(h.log.quietCommits, quietBefore, 'the failing batch went to the worker');
       assert.ok(
         first.status === 'rejected' && isCode('ERR_AUDIT_WRITE')(first.reason),
         JSON.stringify(first),
