@@ -9,7 +9,7 @@ import type { Clock, Logger } from '../core/index.ts';
 import { AlertHub } from './alerts.ts';
 import type { AlertSink } from './alerts.ts';
 import { emptyBaseline, observe, toolKey } from './baseline.ts';
-import type { AgentBaseline } from './baseline.ts';
+import type { AgentBaseline, Owned } from './baseline.ts';
 import type { BaselineStore } from './baseline-store.ts';
 import { outOfGrant, POST_DETECTORS, PRE_DETECTORS } from './detectors/index.ts';
 import type { Detector, DetectorState } from './detectors/index.ts';
@@ -54,6 +54,11 @@ export class Monitor {
   readonly #live = new Map<string, { start: number; count: number }>();
   readonly #queue: { e: MonitorEvent; prev: string | undefined }[] = [];
   readonly #dirty = new Set<string>();
+  /**
+   * Baseline objects the drain created since the baselines last left the monitor (the
+   * `baseline` getter, a flush): nobody else holds them, so updates change them in place.
+   */
+  #owned: Owned = new WeakSet();
   readonly #pendingAlerts: Alert[] = [];
   readonly #maxSessions: number;
   #drainScheduled = false;
@@ -159,6 +164,7 @@ export class Monitor {
   }
 
   baseline(agent: string): AgentBaseline | undefined {
+    this.#owned = new WeakSet(); // the caller may keep it: later updates copy
     return this.#baselines.get(agent);
   }
 
@@ -177,7 +183,7 @@ export class Monitor {
     const windowMs = this.config.detectors['rate-spike'].windowMs;
     for (const { e, prev } of this.#queue.splice(0)) {
       const b = this.#baseline(e.agent, e.time);
-      this.#baselines.set(e.agent, observe(b, e, this.config.limits, windowMs, prev));
+      this.#baselines.set(e.agent, observe(b, e, this.config.limits, windowMs, prev, this.#owned));
       this.#dirty.add(e.agent);
     }
     if (this.#store && (this.#dirty.size > 0 || this.#pendingAlerts.length > 0)) this.#scheduleFlush();
@@ -190,6 +196,7 @@ export class Monitor {
     if (!this.#store || (this.#dirty.size === 0 && this.#pendingAlerts.length === 0)) return;
     const agents = [...this.#dirty];
     this.#dirty.clear();
+    this.#owned = new WeakSet(); // the store serializes them later: later updates copy
     const alerts = this.#pendingAlerts.splice(0);
     const store = this.#store;
     this.#flushing = (async () => {
