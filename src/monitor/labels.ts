@@ -58,14 +58,11 @@ export function applyTrustLabel<T extends ToolResultLike>(
   label: ContentLabel,
   o: FrameOptions = {},
 ): T {
-  const meta = {
-    ...(result._meta ?? {}),
-    [TRUST_META_KEY]: {
-      origin: label.origin,
-      trust: label.trust,
-      ...(o.findings ? { findings: [...o.findings] } : {}),
-    },
-  };
+  const trust = o.findings
+    ? { origin: label.origin, trust: label.trust, findings: [...o.findings] }
+    : { origin: label.origin, trust: label.trust };
+  const prior = result._meta;
+  const meta = prior == null ? { 'warden/trust': trust } : { ...prior, [TRUST_META_KEY]: trust };
   let content = result.content;
   if (o.frameText && label.trust !== 'trusted' && Array.isArray(content)) {
     content = content.map((c: unknown) => frameBlock(c, label));
