@@ -236,6 +236,8 @@ export class Monitor {
       if (mode === 'off') continue;
       const d = detect(e, b, st, this.config);
       if (!d) continue;
+      // A repeat within the de-duplication window delivers nothing: only `block` needs the alert.
+      if (mode === 'alert' && this.#hub.suppress(d, e.time)) continue;
       const r = this.#hub.raise(d, alertContext(e), mode, deliver);
       if (r.delivered) (alerts ??= []).push(r.alert);
       if (mode === 'block') block ??= r.alert;
