@@ -135,8 +135,14 @@ function regionFindings(src: string, out: InjectionFinding[], perRule: number): 
     }
     pos = src.indexOf('<!--', end + 3);
   }
-  found = 0;
-  seen = 0;
+  // Each region rule needs a character most text lacks: without it, nothing can match.
+  if (src.includes('<')) cssHidden(src, out, perRule);
+  if (src.includes('![')) markdownImages(src, out, perRule);
+}
+
+function cssHidden(src: string, out: InjectionFinding[], perRule: number): void {
+  let found = 0;
+  let seen = 0;
   CSS_HIDDEN_OPEN.lastIndex = 0;
   for (const m of src.matchAll(CSS_HIDDEN_OPEN)) {
     if (found >= perRule || ++seen > MAX_REGIONS) break;
@@ -151,7 +157,6 @@ function regionFindings(src: string, out: InjectionFinding[], perRule: number): 
     out.push(region('hidden.css-invisible-text', m.index, src.slice(m.index, open + close), src));
     found++;
   }
-  markdownImages(src, out, perRule);
 }
 
 function markdownImages(src: string, out: InjectionFinding[], perRule: number): void {
