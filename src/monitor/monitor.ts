@@ -61,6 +61,9 @@ export class Monitor {
   #owned: Owned = new WeakSet();
   readonly #pendingAlerts: Alert[] = [];
   readonly #maxSessions: number;
+  /** The detectors not `off`, with their modes (read once: the config does not change). */
+  readonly #preDetectors: readonly ActiveDetector[];
+  readonly #postDetectors: readonly ActiveDetector[];
   #drainScheduled = false;
   #droppedUpdates = 0;
   #flushTimer: NodeJS.Timeout | null = null;
@@ -72,6 +75,8 @@ export class Monitor {
     this.#log = (o.logger ?? silentLogger).child({ module: 'monitor' });
     this.#clock = o.clock ?? systemClock;
     this.#maxSessions = o.maxSessions ?? 10_000;
+    this.#preDetectors = activeDetectors(PRE_DETECTORS, o.config);
+    this.#postDetectors = activeDetectors(POST_DETECTORS, o.config);
     const persist: AlertSink = { name: 'store', deliver: (a) => void this.#pendingAlerts.push(a) };
     this.#hub = new AlertHub({
       sinks: [...(o.sinks ?? []), ...(o.store ? [persist] : [])],
@@ -98,7 +103,7 @@ export class Monitor {
   pre(e: MonitorEvent, o: { readonly defer?: boolean; readonly alertOnly?: boolean } = {}): MonitorDecision {
     const b = this.#baseline(e.agent, e.time);
     const state = this.#state(e, true);
-    return this.#run(PRE_DETECTORS, e, b, state, o.defer !== true, o.alertOnly === true);
+    return this.#run(this.#preDetectors, e, b, state, o.defer !== true, o.alertOnly === true);
   }
 
   /** Delivers alerts returned by `pre(e, { defer: true })`, adding `seq` to their evidence. */
@@ -123,7 +128,7 @@ export class Monitor {
       const origin = e.method === 'egress' ? `egress:${e.egressHost ?? '?'}` : toolKey(e);
       taintSession(s, origin, e.seq, e.trust === 'suspicious');
     }
-    const out = this.#run(POST_DETECTORS, e, b, state);
+    const out = this.#run(this.#postDetectors, e, b, state);
     if (e.decision !== 'deny') {
       if (this.#queue.length >= MAX_QUEUE) {
         this.#queue.shift();
@@ -221,7 +226,7 @@ export class Monitor {
   }
 
   #run(
-    list: readonly (readonly [DetectorName, Detector])[],
+    list: readonly ActiveDetector[],
     e: MonitorEvent,
     b: AgentBaseline,
     st: DetectorState,
@@ -230,10 +235,8 @@ export class Monitor {
   ): MonitorDecision {
     let block: Alert | undefined;
     let alerts: Alert[] | undefined;
-    for (const [name, detect] of list) {
-      const configured = this.config.detectors[name].mode;
+    for (const { detect, mode: configured } of list) {
       const mode = alertOnly && configured === 'block' ? 'alert' : configured;
-      if (mode === 'off') continue;
       const d = detect(e, b, st, this.config);
       if (!d) continue;
       // A repeat within the de-duplication window delivers nothing: only `block` needs the alert.
@@ -328,6 +331,23 @@ export class Monitor {
     }, this.config.flushIntervalMs);
     this.#flushTimer.unref();
   }
+}
+
+interface ActiveDetector {
+  readonly detect: Detector;
+  readonly mode: 'alert' | 'block';
+}
+
+function activeDetectors(
+  list: readonly (readonly [DetectorName, Detector])[],
+  config: MonitorConfig,
+): ActiveDetector[] {
+  const out: ActiveDetector[] = [];
+  for (const [name, detect] of list) {
+    const mode = config.detectors[name].mode;
+    if (mode !== 'off') out.push({ detect, mode });
+  }
+  return out;
 }
 
 function alertContext(e: MonitorEvent) {

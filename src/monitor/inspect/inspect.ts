@@ -71,6 +71,7 @@ export function inspectContent(input: string, o: InspectOptions = {}): InspectRe
 }
 
 function scoreOf(findings: readonly InjectionFinding[]): number {
+  if (findings.length === 0) return 0;
   const best = new Map<string, number>();
   for (const f of findings) best.set(f.ruleId, Math.max(best.get(f.ruleId) ?? 0, POINTS[f.severity]));
   let s = 0;
