@@ -44,6 +44,22 @@ export function inspectContent(input: string, o: InspectOptions = {}): InspectRe
   const findings: InjectionFinding[] = [];
   const perRule = o.maxPerRule ?? 3;
   hiddenCharFindings(src, n, findings);
+  if (RULE_TRIGGER.test(n.text)) textFindings(src, n, findings, perRule);
+  regionFindings(src, findings, perRule);
+  const score = scoreOf(findings);
+  const verdict: Verdict = score >= 4 ? 'malicious' : score >= 2 ? 'suspicious' : 'clean';
+  findings.sort((a, b) => a.start - b.start);
+  return { verdict, score, findings, truncated };
+}
+
+/**
+ * What every match of every text rule contains (checked rule by rule, see rules.ts): whitespace,
+ * one of < [ ( " @ /, an upper-case role word (role.system-line is case-sensitive) or id_rsa.
+ * Normalized text with none of them (an id, a number, a token) cannot match a rule.
+ */
+export const RULE_TRIGGER = /[\s<[("@/]|SYSTEM|ASSISTANT|DEVELOPER|ADMIN|ROOT|[iI][dD]_[rR][sS][aA]/;
+
+function textFindings(src: string, n: Normalized, findings: InjectionFinding[], perRule: number): void {
   for (const rule of TEXT_RULES) {
     // Most content matches no rule: a plain test first spares matchAll's per-call RegExp clone.
     rule.re.lastIndex = 0;
@@ -63,11 +79,6 @@ export function inspectContent(input: string, o: InspectOptions = {}): InspectRe
       if (++count >= perRule) break;
     }
   }
-  regionFindings(src, findings, perRule);
-  const score = scoreOf(findings);
-  const verdict: Verdict = score >= 4 ? 'malicious' : score >= 2 ? 'suspicious' : 'clean';
-  findings.sort((a, b) => a.start - b.start);
-  return { verdict, score, findings, truncated };
 }
 
 function scoreOf(findings: readonly InjectionFinding[]): number {
