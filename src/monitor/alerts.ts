@@ -13,7 +13,10 @@ export interface AlertSink {
 }
 
 interface Seen {
+  /** The alert as delivered, or as last handed out with a later count. */
   alert: Alert;
+  /** Occurrences so far (`alert.count` catches up when the alert is next handed out). */
+  count: number;
   until: number;
 }
 
@@ -50,9 +53,10 @@ export class AlertHub {
   ): { alert: Alert; delivered: boolean } {
     const prior = this.#seen.get(d.dedupKey);
     if (prior && prior.until > ctx.time) {
-      prior.alert = { ...prior.alert, count: prior.alert.count + 1 };
+      prior.count++;
       this.#suppressed++;
-      return { alert: mode === 'block' ? { ...prior.alert, mode } : prior.alert, delivered: false };
+      const a = current(prior);
+      return { alert: mode === 'block' ? { ...a, mode } : a, delivered: false };
     }
     const alert: Alert = {
       id: this.#o.newId(),
@@ -79,6 +83,18 @@ export class AlertHub {
   }
 
   /**
+   * True when a twin of `d` was delivered within its window: the repeat is counted as `raise`
+   * counts it, without building the alert (for a caller that needs only what is delivered).
+   */
+  suppress(d: Detection, time: number): boolean {
+    const prior = this.#seen.get(d.dedupKey);
+    if (prior === undefined || prior.until <= time) return false;
+    prior.count++;
+    this.#suppressed++;
+    return true;
+  }
+
+  /**
    * Hands an alert to every sink. `raise(…, deliver = false)` plus a later `deliver` lets the
    * caller add evidence that exists only afterwards (the audit record of the call it is about).
    */
@@ -98,10 +114,16 @@ export class AlertHub {
       for (const [k, v] of this.#seen) if (v.until <= now) this.#seen.delete(k);
       while (this.#seen.size >= max) this.#seen.delete(this.#seen.keys().next().value!);
     }
-    this.#seen.set(key, { alert, until: now + windowMs });
+    this.#seen.set(key, { alert, count: alert.count, until: now + windowMs });
   }
 
   stats(): { emitted: number; suppressed: number } {
     return { emitted: this.#emitted, suppressed: this.#suppressed };
   }
+}
+
+/** The remembered alert with its current count (a new object only when the count moved). */
+function current(s: Seen): Alert {
+  if (s.alert.count !== s.count) s.alert = { ...s.alert, count: s.count };
+  return s.alert;
 }

@@ -63,13 +63,13 @@ function feature(param: string, v: unknown): ArgFeature {
 }
 
 function stringFeature(param: string, v: string): ArgFeature {
-  const base = { param, type: 'string' as const, length: v.length };
-  const value = v.length <= MAX_VALUE ? v : undefined;
+  const length = v.length;
+  const value = length <= MAX_VALUE ? v : undefined;
   const path = asPath(v);
-  if (path !== undefined) return { ...base, value, path };
+  if (path !== undefined) return { param, type: 'string', length, value, path };
   const host = asHost(v);
-  if (host !== undefined) return { ...base, value, host };
-  return { ...base, value };
+  if (host !== undefined) return { param, type: 'string', length, value, host };
+  return { param, type: 'string', length, value };
 }
 
 /** A normalized absolute POSIX path ('..' resolved), or undefined if `v` is not path-like. */

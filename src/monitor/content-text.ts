@@ -4,14 +4,6 @@
  * description and messages of `prompts/get`, joined with newlines and capped.
  */
 export function resultText(result: unknown, maxChars = 1_000_000): string {
-  const parts: string[] = [];
-  let size = 0;
-  const add = (s: string): void => {
-    if (size >= maxChars) return;
-    const piece = s.slice(0, maxChars - size);
-    parts.push(piece);
-    size += piece.length + 1;
-  };
   if (result === null || typeof result !== 'object') return '';
   const r = result as {
     content?: unknown;
@@ -20,23 +12,47 @@ export function resultText(result: unknown, maxChars = 1_000_000): string {
     description?: unknown;
     messages?: unknown;
   };
+  const out: Text = { parts: [], size: 0, max: maxChars };
   // prompts/get: each message carries one content block (some servers send an array)
-  const promptBlocks: unknown[] = asArray(r.messages).flatMap((m): unknown[] => {
+  const messages = asArray(r.messages);
+  if (messages.length > 0 && typeof r.description === 'string') add(out, r.description);
+  addBlocks(out, asArray(r.content));
+  addBlocks(out, asArray(r.contents));
+  for (const m of messages) {
     const c: unknown = m !== null && typeof m === 'object' ? (m as { content?: unknown }).content : undefined;
-    return asArray(c).length > 0 ? asArray(c) : [c];
-  });
-  if (promptBlocks.length > 0 && typeof r.description === 'string') add(r.description);
-  for (const block of [...asArray(r.content), ...asArray(r.contents), ...promptBlocks]) {
-    if (block === null || typeof block !== 'object') continue;
-    const b = block as { type?: unknown; text?: unknown; resource?: unknown };
-    if (typeof b.text === 'string') add(b.text);
-    if (b.resource !== null && typeof b.resource === 'object') {
-      const t = (b.resource as { text?: unknown }).text;
-      if (typeof t === 'string') add(t);
-    }
+    const blocks = asArray(c);
+    if (blocks.length > 0) addBlocks(out, blocks);
+    else addBlock(out, c);
   }
-  if (r.structuredContent !== undefined) add(JSON.stringify(r.structuredContent) ?? '');
-  return parts.join('\n');
+  if (r.structuredContent !== undefined) add(out, JSON.stringify(r.structuredContent) ?? '');
+  return out.parts.length === 1 ? out.parts[0]! : out.parts.join('\n');
+}
+
+interface Text {
+  readonly parts: string[];
+  size: number;
+  readonly max: number;
+}
+
+function add(t: Text, s: string): void {
+  if (t.size >= t.max) return;
+  const piece = s.slice(0, t.max - t.size);
+  t.parts.push(piece);
+  t.size += piece.length + 1;
+}
+
+function addBlocks(t: Text, blocks: readonly unknown[]): void {
+  for (const b of blocks) addBlock(t, b);
+}
+
+function addBlock(t: Text, block: unknown): void {
+  if (block === null || typeof block !== 'object') return;
+  const b = block as { type?: unknown; text?: unknown; resource?: unknown };
+  if (typeof b.text === 'string') add(t, b.text);
+  if (b.resource !== null && typeof b.resource === 'object') {
+    const text = (b.resource as { text?: unknown }).text;
+    if (typeof text === 'string') add(t, text);
+  }
 }
 
 function asArray(v: unknown): unknown[] {

@@ -58,19 +58,37 @@ export function applyTrustLabel<T extends ToolResultLike>(
   label: ContentLabel,
   o: FrameOptions = {},
 ): T {
-  const meta = {
-    ...(result._meta ?? {}),
-    [TRUST_META_KEY]: {
-      origin: label.origin,
-      trust: label.trust,
-      ...(o.findings ? { findings: [...o.findings] } : {}),
-    },
-  };
+  const trust = o.findings
+    ? { origin: label.origin, trust: label.trust, findings: [...o.findings] }
+    : { origin: label.origin, trust: label.trust };
+  const prior = result._meta;
+  const meta = prior == null ? { 'warden/trust': trust } : { ...prior, [TRUST_META_KEY]: trust };
   let content = result.content;
   if (o.frameText && label.trust !== 'trusted' && Array.isArray(content)) {
     content = content.map((c: unknown) => frameBlock(c, label));
   }
-  return { ...result, _meta: meta, content };
+  const out = ownCopy(result);
+  out._meta = meta;
+  out.content = content;
+  return out;
+}
+
+/**
+ * The own enumerable properties of `o` in a new plain object, as `{ ...o }` copies them. (A
+ * literal that spreads and then adds a property is an order of magnitude slower in V8.)
+ */
+function ownCopy<T extends object>(o: T): T {
+  const out: Record<PropertyKey, unknown> = {};
+  const src = o as Record<PropertyKey, unknown>;
+  for (const k of Object.keys(o)) {
+    // an assignment to `__proto__` would reach the prototype setter: define it as the spread does
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: src[k], writable: true, enumerable: true, configurable: true });
+    else out[k] = src[k];
+  }
+  for (const s of Object.getOwnPropertySymbols(o))
+    if (Object.prototype.propertyIsEnumerable.call(o, s)) out[s] = src[s];
+  return out as T;
 }
 
 function frameBlock(c: unknown, label: ContentLabel): unknown {

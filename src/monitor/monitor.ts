@@ -9,7 +9,7 @@ import type { Clock, Logger } from '../core/index.ts';
 import { AlertHub } from './alerts.ts';
 import type { AlertSink } from './alerts.ts';
 import { emptyBaseline, observe, toolKey } from './baseline.ts';
-import type { AgentBaseline } from './baseline.ts';
+import type { AgentBaseline, Owned } from './baseline.ts';
 import type { BaselineStore } from './baseline-store.ts';
 import { outOfGrant, POST_DETECTORS, PRE_DETECTORS } from './detectors/index.ts';
 import type { Detector, DetectorState } from './detectors/index.ts';
@@ -54,8 +54,16 @@ export class Monitor {
   readonly #live = new Map<string, { start: number; count: number }>();
   readonly #queue: { e: MonitorEvent; prev: string | undefined }[] = [];
   readonly #dirty = new Set<string>();
+  /**
+   * Baseline objects the drain created since the baselines last left the monitor (the
+   * `baseline` getter, a flush): nobody else holds them, so updates change them in place.
+   */
+  #owned: Owned = new WeakSet();
   readonly #pendingAlerts: Alert[] = [];
   readonly #maxSessions: number;
+  /** The detectors not `off`, with their modes (read once: the config does not change). */
+  readonly #preDetectors: readonly ActiveDetector[];
+  readonly #postDetectors: readonly ActiveDetector[];
   #drainScheduled = false;
   #droppedUpdates = 0;
   #flushTimer: NodeJS.Timeout | null = null;
@@ -67,6 +75,8 @@ export class Monitor {
     this.#log = (o.logger ?? silentLogger).child({ module: 'monitor' });
     this.#clock = o.clock ?? systemClock;
     this.#maxSessions = o.maxSessions ?? 10_000;
+    this.#preDetectors = activeDetectors(PRE_DETECTORS, o.config);
+    this.#postDetectors = activeDetectors(POST_DETECTORS, o.config);
     const persist: AlertSink = { name: 'store', deliver: (a) => void this.#pendingAlerts.push(a) };
     this.#hub = new AlertHub({
       sinks: [...(o.sinks ?? []), ...(o.store ? [persist] : [])],
@@ -93,7 +103,7 @@ export class Monitor {
   pre(e: MonitorEvent, o: { readonly defer?: boolean; readonly alertOnly?: boolean } = {}): MonitorDecision {
     const b = this.#baseline(e.agent, e.time);
     const state = this.#state(e, true);
-    return this.#run(PRE_DETECTORS, e, b, state, o.defer !== true, o.alertOnly === true);
+    return this.#run(this.#preDetectors, e, b, state, o.defer !== true, o.alertOnly === true);
   }
 
   /** Delivers alerts returned by `pre(e, { defer: true })`, adding `seq` to their evidence. */
@@ -118,7 +128,7 @@ export class Monitor {
       const origin = e.method === 'egress' ? `egress:${e.egressHost ?? '?'}` : toolKey(e);
       taintSession(s, origin, e.seq, e.trust === 'suspicious');
     }
-    const out = this.#run(POST_DETECTORS, e, b, state);
+    const out = this.#run(this.#postDetectors, e, b, state);
     if (e.decision !== 'deny') {
       if (this.#queue.length >= MAX_QUEUE) {
         this.#queue.shift();
@@ -159,6 +169,7 @@ export class Monitor {
   }
 
   baseline(agent: string): AgentBaseline | undefined {
+    this.#owned = new WeakSet(); // the caller may keep it: later updates copy
     return this.#baselines.get(agent);
   }
 
@@ -177,7 +188,7 @@ export class Monitor {
     const windowMs = this.config.detectors['rate-spike'].windowMs;
     for (const { e, prev } of this.#queue.splice(0)) {
       const b = this.#baseline(e.agent, e.time);
-      this.#baselines.set(e.agent, observe(b, e, this.config.limits, windowMs, prev));
+      this.#baselines.set(e.agent, observe(b, e, this.config.limits, windowMs, prev, this.#owned));
       this.#dirty.add(e.agent);
     }
     if (this.#store && (this.#dirty.size > 0 || this.#pendingAlerts.length > 0)) this.#scheduleFlush();
@@ -190,6 +201,7 @@ export class Monitor {
     if (!this.#store || (this.#dirty.size === 0 && this.#pendingAlerts.length === 0)) return;
     const agents = [...this.#dirty];
     this.#dirty.clear();
+    this.#owned = new WeakSet(); // the store serializes them later: later updates copy
     const alerts = this.#pendingAlerts.splice(0);
     const store = this.#store;
     this.#flushing = (async () => {
@@ -214,7 +226,7 @@ export class Monitor {
   }
 
   #run(
-    list: readonly (readonly [DetectorName, Detector])[],
+    list: readonly ActiveDetector[],
     e: MonitorEvent,
     b: AgentBaseline,
     st: DetectorState,
@@ -223,12 +235,12 @@ export class Monitor {
   ): MonitorDecision {
     let block: Alert | undefined;
     let alerts: Alert[] | undefined;
-    for (const [name, detect] of list) {
-      const configured = this.config.detectors[name].mode;
+    for (const { detect, mode: configured } of list) {
       const mode = alertOnly && configured === 'block' ? 'alert' : configured;
-      if (mode === 'off') continue;
       const d = detect(e, b, st, this.config);
       if (!d) continue;
+      // A repeat within the de-duplication window delivers nothing: only `block` needs the alert.
+      if (mode === 'alert' && this.#hub.suppress(d, e.time)) continue;
       const r = this.#hub.raise(d, alertContext(e), mode, deliver);
       if (r.delivered) (alerts ??= []).push(r.alert);
       if (mode === 'block') block ??= r.alert;
@@ -319,6 +331,23 @@ export class Monitor {
     }, this.config.flushIntervalMs);
     this.#flushTimer.unref();
   }
+}
+
+interface ActiveDetector {
+  readonly detect: Detector;
+  readonly mode: 'alert' | 'block';
+}
+
+function activeDetectors(
+  list: readonly (readonly [DetectorName, Detector])[],
+  config: MonitorConfig,
+): ActiveDetector[] {
+  const out: ActiveDetector[] = [];
+  for (const [name, detect] of list) {
+    const mode = config.detectors[name].mode;
+    if (mode !== 'off') out.push({ detect, mode });
+  }
+  return out;
 }
 
 function alertContext(e: MonitorEvent) {

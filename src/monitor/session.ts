@@ -38,8 +38,9 @@ export function newSessionState(session: string, agent: string): SessionState {
 export function taintSession(s: SessionState, origin: string, seq?: number, suspicious = false): void {
   s.untrusted = true;
   if (suspicious) s.suspicious = true;
-  if (!s.labels.includes(origin) && s.labels.length < MAX_LABELS) s.labels.push(origin);
-  if (seq !== undefined && !s.taintSeqs.includes(seq) && s.taintSeqs.length < MAX_LABELS)
+  // the cap first: a full list is not searched (every result of an untrusted server gets here)
+  if (s.labels.length < MAX_LABELS && !s.labels.includes(origin)) s.labels.push(origin);
+  if (seq !== undefined && s.taintSeqs.length < MAX_LABELS && !s.taintSeqs.includes(seq))
     s.taintSeqs.push(seq);
 }
 

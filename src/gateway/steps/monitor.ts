@@ -6,7 +6,16 @@ import {
   resultText,
   toolCallSpan,
 } from '../../monitor/index.ts';
-import type { Alert, GrantRefusal, MonitorEvent, Trust, Verdict } from '../../monitor/index.ts';
+import type {
+  Alert,
+  ContentFindings,
+  GrantRefusal,
+  InjectionFinding,
+  MonitorEvent,
+  Trust,
+  Verdict,
+} from '../../monitor/index.ts';
+import type { GatewayMonitor } from '../monitoring.ts';
 import { interAgentLabel } from '../builtin-delegate.ts';
 import { RpcCode } from '../jsonrpc.ts';
 import { CONTINUE, stop } from '../pipeline.ts';
@@ -98,7 +107,7 @@ export function labelResult(ctx: CallContext): Promise<StepResult> {
   const { session } = ctx;
   const max = gm.config.inspectMaxChars;
   const r = inspectContent(resultText(result, max), { maxChars: max });
-  const rules = [...new Set(r.findings.map((f) => f.ruleId))];
+  const rules = ruleIds(r.findings);
   // Another agent's output (warden.delegate) keeps its origin, is never trusted and always framed.
   const label =
     ctx.interAgent === undefined
@@ -109,10 +118,12 @@ export function labelResult(ctx: CallContext): Promise<StepResult> {
           injectionVerdict: r.verdict,
         })
       : interAgentLabel(ctx.interAgent, r.verdict);
-  ctx.result = applyTrustLabel(result as Record<string, unknown>, label, {
-    frameText: gm.config.frameText || ctx.interAgent !== undefined,
-    ...(rules.length > 0 ? { findings: rules } : {}),
-  });
+  const frameText = gm.config.frameText || ctx.interAgent !== undefined;
+  ctx.result = applyTrustLabel(
+    result as Record<string, unknown>,
+    label,
+    rules.length > 0 ? { frameText, findings: rules } : { frameText },
+  );
   call.trust = label.trust;
   call.injection = r.verdict;
   call.injectionRules = rules;
@@ -142,6 +153,14 @@ export function labelResult(ctx: CallContext): Promise<StepResult> {
   );
 }
 
+const NO_RULES: readonly string[] = Object.freeze([]);
+
+/** The distinct rule ids of the findings, in order of first appearance. */
+function ruleIds(findings: readonly InjectionFinding[]): readonly string[] {
+  if (findings.length === 0) return NO_RULES;
+  return [...new Set(findings.map((f) => f.ruleId))];
+}
+
 /**
  * When the call has ended (after the "completed" record is queued): delivers the alerts of
  * `pre` with the decided record as evidence, then, off the reply's path, the out-of-scope alert
@@ -152,72 +171,131 @@ export function monitorDone(ctx: CallContext, failure: RpcErrorReply | undefined
   const call = ctx.monitor;
   if (gm === undefined || call === undefined) return;
   if (call.pending.length > 0) gm.monitor.deliver(call.pending, ctx.decidedSeq);
-  const done = postEvent(ctx, call, failure);
-  const trace = ctx.trace;
-  setImmediate(() => {
-    if (gm.closed) return;
-    try {
-      if (call.grantRefusal !== undefined && ctx.decidedSeq !== undefined)
-        gm.monitor.grantRefused(done, call.grantRefusal);
-      if (call.posted !== true) gm.monitor.post(done);
-      if (gm.exporter !== undefined && trace !== undefined) {
-        gm.exporter.export(
-          toolCallSpan(
-            { ...done, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId },
-            {
-              callId: String(ctx.request.id),
-              policyIds: ctx.decision?.policyIds ?? [],
-              ...(ctx.errorCode === undefined ? {} : { errorType: ctx.errorCode }),
-            },
-          ),
-        );
-      }
-    } catch (e) {
-      ctx.session.services.logger.error('monitor post failed', { error: describeError(e) });
-    }
-  });
+  deferred.push({ gm, ctx, call, done: postEvent(ctx, call, failure), trace: ctx.trace });
+  if (deferred.length === 1) setImmediate(runDeferred);
 }
 
-function callEvent(ctx: CallContext): MonitorEvent {
-  const { session, target } = ctx;
-  const { principal, services } = session;
-  const ann = target?.def?.annotations;
-  const annotations: { readOnlyHint?: boolean; destructiveHint?: boolean; openWorldHint?: boolean } = {};
-  if (typeof ann === 'object' && ann !== null) {
-    const a = ann as Record<string, unknown>;
-    for (const k of ['readOnlyHint', 'destructiveHint', 'openWorldHint'] as const)
-      if (typeof a[k] === 'boolean') annotations[k] = a[k];
+/** The off-path work of ended calls, in call order; one macrotask runs every call queued before it. */
+interface Deferred {
+  readonly gm: GatewayMonitor;
+  readonly ctx: CallContext;
+  readonly call: MonitorCall;
+  readonly done: MonitorEvent;
+  readonly trace: CallContext['trace'];
+}
+
+let deferred: Deferred[] = [];
+
+function runDeferred(): void {
+  const batch = deferred;
+  deferred = [];
+  for (const d of batch) afterCall(d);
+}
+
+function afterCall({ gm, ctx, call, done, trace }: Deferred): void {
+  if (gm.closed) return;
+  try {
+    if (call.grantRefusal !== undefined && ctx.decidedSeq !== undefined)
+      gm.monitor.grantRefused(done, call.grantRefusal);
+    if (call.posted !== true) gm.monitor.post(done);
+    if (gm.exporter !== undefined && trace !== undefined) {
+      gm.exporter.export(
+        toolCallSpan(
+          { ...done, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId },
+          {
+            callId: String(ctx.request.id),
+            policyIds: ctx.decision?.policyIds ?? [],
+            ...(ctx.errorCode === undefined ? {} : { errorType: ctx.errorCode }),
+          },
+        ),
+      );
+    }
+  } catch (e) {
+    ctx.session.services.logger.error('monitor post failed', { error: describeError(e) });
   }
-  return {
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Annotations = NonNullable<MonitorEvent['annotations']>;
+
+const HINTS = ['readOnlyHint', 'destructiveHint', 'openWorldHint'] as const;
+const NO_ANNOTATIONS: Annotations = Object.freeze({});
+
+/**
+ * The call as the pre detectors see it. Built field by field (no conditional spreads): an
+ * optional field is present exactly when it has a value, as before.
+ */
+function callEvent(ctx: CallContext): MonitorEvent {
+  const { session, target, trace } = ctx;
+  const { principal, services } = session;
+  const e: Mutable<MonitorEvent> = {
     time: services.clock.now(),
     agent: principal.agentName,
     session: session.id,
-    ...(principal.taskId === undefined ? {} : { task: principal.taskId }),
-    ...(ctx.trace === undefined ? {} : ctx.trace),
     method: ctx.method,
-    ...(target === undefined ? {} : { server: target.server, tool: target.name }),
     args: ctx.args ?? {},
-    annotations,
+    annotations: annotationsOf(target?.def?.annotations),
   };
+  if (principal.taskId !== undefined) e.task = principal.taskId;
+  if (trace !== undefined) {
+    e.traceId = trace.traceId;
+    e.spanId = trace.spanId;
+    e.parentSpanId = trace.parentSpanId;
+  }
+  if (target !== undefined) {
+    e.server = target.server;
+    e.tool = target.name;
+  }
+  return e;
 }
 
+/** The boolean hints of a tool's annotations (a shared empty object when it declares none). */
+function annotationsOf(ann: unknown): Annotations {
+  if (typeof ann !== 'object' || ann === null) return NO_ANNOTATIONS;
+  const a = ann as Record<string, unknown>;
+  const out: Mutable<Annotations> = {};
+  for (const k of HINTS) if (typeof a[k] === 'boolean') out[k] = a[k];
+  return out;
+}
+
+/** The ended call: the pre event's fields plus what the call produced. */
 function postEvent(ctx: CallContext, call: MonitorCall, failure: RpcErrorReply | undefined): MonitorEvent {
   const services = ctx.session.services;
-  const findings = {
-    ...(ctx.secretFindings === undefined ? {} : { secrets: ctx.secretFindings }),
-    ...(call.injection === undefined
-      ? {}
-      : { injection: call.injection, injectionRules: call.injectionRules ?? [] }),
-  };
-  return {
-    ...call.event,
+  const pre = call.event;
+  const e: Mutable<MonitorEvent> = {
     time: services.clock.now(),
-    ...(ctx.decidedSeq === undefined ? {} : { seq: ctx.decidedSeq }),
+    agent: pre.agent,
+    method: pre.method,
     decision: ctx.decision?.effect ?? 'deny',
     outcome: ctx.outcome ?? (failure === undefined ? 'ok' : 'error'),
     durationMs: Math.round((services.clock.monotonic() - ctx.startedAt) * 1000) / 1000,
-    ...(ctx.resultBytes === undefined ? {} : { resultBytes: ctx.resultBytes }),
-    ...(Object.keys(findings).length === 0 ? {} : { findings }),
-    ...(call.trust === undefined ? {} : { trust: call.trust }),
   };
+  copyOptional(pre, e);
+  if (ctx.decidedSeq !== undefined) e.seq = ctx.decidedSeq;
+  if (ctx.resultBytes !== undefined) e.resultBytes = ctx.resultBytes;
+  const secrets = ctx.secretFindings;
+  if (secrets !== undefined || call.injection !== undefined) {
+    const findings: Mutable<ContentFindings> = {};
+    if (secrets !== undefined) findings.secrets = secrets;
+    if (call.injection !== undefined) {
+      findings.injection = call.injection;
+      findings.injectionRules = call.injectionRules ?? [];
+    }
+    e.findings = findings;
+  }
+  if (call.trust !== undefined) e.trust = call.trust;
+  return e;
+}
+
+/** Copies the optional fields `callEvent` may set, each only when present. */
+function copyOptional(from: MonitorEvent, to: Mutable<MonitorEvent>): void {
+  if (from.session !== undefined) to.session = from.session;
+  if (from.task !== undefined) to.task = from.task;
+  if (from.traceId !== undefined) to.traceId = from.traceId;
+  if (from.spanId !== undefined) to.spanId = from.spanId;
+  if (from.parentSpanId !== undefined) to.parentSpanId = from.parentSpanId;
+  if (from.server !== undefined) to.server = from.server;
+  if (from.tool !== undefined) to.tool = from.tool;
+  if (from.args !== undefined) to.args = from.args;
+  if (from.annotations !== undefined) to.annotations = from.annotations;
 }

@@ -12,20 +12,23 @@ export const drift: Detector = (e, b, _s, c) => {
   if (e.tool === undefined || e.method === 'egress') return null;
   const cfg = c.detectors.drift;
   const day = Math.floor(e.time / DAY_MS);
-  const today: Record<string, number> = { ...(own(b.days, String(day)) ?? {}) };
+  const counted = own(b.days, String(day));
+  // Both cheap gates first (today's count with this call, days of history); maps only past them.
+  let n = 1;
+  if (counted) for (const v of Object.values(counted)) n += v;
+  if (n < cfg.minDayEvents) return null;
+  let days = 0;
+  for (let d = day - cfg.historyDays; d < day; d++) if (own(b.days, String(d))) days++;
+  if (days < 3) return null;
+  const today: Record<string, number> = { ...(counted ?? {}) };
   const key = toolKey(e);
   today[key] = (own(today, key) ?? 0) + 1;
-  const n = Object.values(today).reduce((x, y) => x + y, 0);
-  if (n < cfg.minDayEvents) return null;
   const history: Record<string, number> = {};
-  let days = 0;
   for (let d = day - cfg.historyDays; d < day; d++) {
     const counts = own(b.days, String(d));
     if (!counts) continue;
-    days++;
     for (const [k, v] of Object.entries(counts)) history[k] = (own(history, k) ?? 0) + v;
   }
-  if (days < 3) return null;
   const js = jensenShannon(today, history);
   if (js < cfg.threshold) return null;
   return {

@@ -33,9 +33,11 @@ export const toxicFlow: Detector = (e, b, s, c) => {
 
 export function isSensitiveTool(e: MonitorEvent, c: MonitorConfig): boolean {
   const cfg = c.detectors['toxic-flow'];
-  const key = toolKey(e);
-  for (const g of cfg.sensitiveTools) {
-    if (globMatch(g, key) || globMatch(g, e.tool ?? '')) return true;
+  if (cfg.sensitiveTools.length > 0) {
+    const key = toolKey(e);
+    for (const g of cfg.sensitiveTools) {
+      if (globMatch(g, key) || globMatch(g, e.tool ?? '')) return true;
+    }
   }
   const a = e.annotations;
   if (!cfg.useAnnotations || !a || a.readOnlyHint === true) return false;

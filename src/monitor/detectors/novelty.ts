@@ -54,6 +54,8 @@ export const outOfScope: Detector = (e, b, _s, c) => {
   if (e.tool === undefined || e.method === 'egress') return null;
   const cfg = c.detectors['out-of-scope'];
   const learning = isLearning(b, c.learning, e.time);
+  // While learning only a grant's paths and hosts are checked: without them nothing can fire.
+  if (learning && e.grant?.paths === undefined && e.grant?.hosts === undefined) return null;
   const tool = own(b.tools, toolKey(e));
   for (const f of argFeatures(e.args)) {
     const p = tool ? own(tool.params, f.param) : undefined;

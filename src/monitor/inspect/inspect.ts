@@ -44,6 +44,22 @@ export function inspectContent(input: string, o: InspectOptions = {}): InspectRe
   const findings: InjectionFinding[] = [];
   const perRule = o.maxPerRule ?? 3;
   hiddenCharFindings(src, n, findings);
+  if (RULE_TRIGGER.test(n.text)) textFindings(src, n, findings, perRule);
+  regionFindings(src, findings, perRule);
+  const score = scoreOf(findings);
+  const verdict: Verdict = score >= 4 ? 'malicious' : score >= 2 ? 'suspicious' : 'clean';
+  findings.sort((a, b) => a.start - b.start);
+  return { verdict, score, findings, truncated };
+}
+
+/**
+ * What every match of every text rule contains (checked rule by rule, see rules.ts): whitespace,
+ * one of < [ ( " @ /, an upper-case role word (role.system-line is case-sensitive) or id_rsa.
+ * Normalized text with none of them (an id, a number, a token) cannot match a rule.
+ */
+export const RULE_TRIGGER = /[\s<[("@/]|SYSTEM|ASSISTANT|DEVELOPER|ADMIN|ROOT|[iI][dD]_[rR][sS][aA]/;
+
+function textFindings(src: string, n: Normalized, findings: InjectionFinding[], perRule: number): void {
   for (const rule of TEXT_RULES) {
     // Most content matches no rule: a plain test first spares matchAll's per-call RegExp clone.
     rule.re.lastIndex = 0;
@@ -63,14 +79,10 @@ export function inspectContent(input: string, o: InspectOptions = {}): InspectRe
       if (++count >= perRule) break;
     }
   }
-  regionFindings(src, findings, perRule);
-  const score = scoreOf(findings);
-  const verdict: Verdict = score >= 4 ? 'malicious' : score >= 2 ? 'suspicious' : 'clean';
-  findings.sort((a, b) => a.start - b.start);
-  return { verdict, score, findings, truncated };
 }
 
 function scoreOf(findings: readonly InjectionFinding[]): number {
+  if (findings.length === 0) return 0;
   const best = new Map<string, number>();
   for (const f of findings) best.set(f.ruleId, Math.max(best.get(f.ruleId) ?? 0, POINTS[f.severity]));
   let s = 0;
@@ -135,8 +147,14 @@ function regionFindings(src: string, out: InjectionFinding[], perRule: number): 
     }
     pos = src.indexOf('<!--', end + 3);
   }
-  found = 0;
-  seen = 0;
+  // Each region rule needs a character most text lacks: without it, nothing can match.
+  if (src.includes('<')) cssHidden(src, out, perRule);
+  if (src.includes('![')) markdownImages(src, out, perRule);
+}
+
+function cssHidden(src: string, out: InjectionFinding[], perRule: number): void {
+  let found = 0;
+  let seen = 0;
   CSS_HIDDEN_OPEN.lastIndex = 0;
   for (const m of src.matchAll(CSS_HIDDEN_OPEN)) {
     if (found >= perRule || ++seen > MAX_REGIONS) break;
@@ -151,7 +169,6 @@ function regionFindings(src: string, out: InjectionFinding[], perRule: number): 
     out.push(region('hidden.css-invisible-text', m.index, src.slice(m.index, open + close), src));
     found++;
   }
-  markdownImages(src, out, perRule);
 }
 
 function markdownImages(src: string, out: InjectionFinding[], perRule: number): void {

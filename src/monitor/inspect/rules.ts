@@ -3,6 +3,10 @@
  * Text rules run on the normalized text (see normalize.ts); region rules look inside places a
  * human reader does not see (HTML comments, CSS-hidden elements) or that leak when rendered
  * (markdown images). All quantifiers are bounded: no rule can backtrack without limit.
+ *
+ * Every match of every text rule contains whitespace, one of < [ ( " @ /, an upper-case role
+ * word or id_rsa: `RULE_TRIGGER` in inspect.ts skips the rules on text without any. A rule
+ * added or changed here must keep that true, or widen RULE_TRIGGER (a test fingerprints the rules).
  */
 export type RuleSeverity = 'low' | 'medium' | 'high';
 

@@ -141,6 +141,71 @@ describe('monitor baselines', () => {
     );
   });
 
+  it('folds events in place into the objects it owns with the same result as the copying fold, and never changes a baseline handed out', () => {
+    const limits = {
+      ...cfg.limits,
+      maxTools: 3,
+      maxParams: 3,
+      maxValues: 3,
+      maxPrefixes: 4,
+      maxHosts: 3,
+      maxBigrams: 4,
+      maxDays: 2,
+      maxEntries: 40,
+    };
+    const key = fc.constantFrom('path', 'url', 'q', '__proto__', 'constructor');
+    const value = fc.oneof(
+      fc.constantFrom(
+        '/work/a/b',
+        '/work/c',
+        '/etc/passwd',
+        'https://x.test/a',
+        'bob@y.test',
+        'hi',
+        '__proto__',
+      ),
+      fc.string({ maxLength: 8 }),
+      fc.integer({ min: -5, max: 5 }),
+      fc.boolean(),
+      fc.constant('z'.repeat(70)),
+    );
+    const event = fc.record({
+      tool: fc.constantFrom('read', 'write', '__proto__', 'constructor'),
+      args: fc.dictionary(key, value, { maxKeys: 3 }),
+      dt: fc.constantFrom(0, 1_000, 61_000, DAY, -5_000),
+      egress: fc.constantFrom(undefined, 'x.test', 'Y.test', '__proto__'),
+      outcome: fc.constantFrom('ok' as const, 'error' as const),
+      prev: fc.constantFrom(undefined, 'fs/read', 'fs/__proto__'),
+      handOut: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 20, maxLength: 120 }), (rows) => {
+        let pure = emptyBaseline('a', T0);
+        let inPlace = emptyBaseline('a', T0);
+        let owned = new WeakSet<object>();
+        const handedOut: { b: AgentBaseline; json: string }[] = [];
+        let t = T0;
+        for (const r of rows) {
+          t += r.dt;
+          const e =
+            r.egress === undefined
+              ? call(r.tool, r.args, t, { outcome: r.outcome })
+              : call(r.tool, {}, t, { method: 'egress', egressHost: r.egress });
+          pure = observe(pure, e, limits, 60_000, r.prev);
+          inPlace = observe(inPlace, e, limits, 60_000, r.prev, owned);
+          assert.deepStrictEqual(inPlace, pure);
+          if (r.handOut) {
+            handedOut.push({ b: inPlace, json: JSON.stringify(inPlace) });
+            owned = new WeakSet(); // what the monitor does when a baseline leaves it
+          }
+        }
+        for (const h of handedOut) assert.equal(JSON.stringify(h.b), h.json);
+        assert.equal(Object.getPrototypeOf(inPlace.tools), Object.prototype);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('computes every prefix depth in one pass, the same as pathPrefix depth by depth', () => {
     fc.assert(
       fc.property(

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   applyTrustLabel,
   inspectContent,
@@ -79,5 +80,72 @@ describe('resultText (what the injection detector reads)', () => {
     assert.equal(resultText({ contents: [{ uri: 'x', text: 'abc' }] }), 'abc');
     assert.equal(resultText({ content: [{ type: 'text', text: 'x'.repeat(100) }] }, 10).length, 10);
     assert.equal(resultText(null), '');
+  });
+});
+
+describe('applyTrustLabel copy', () => {
+  it('copies the result as a spread would: same keys in the same order, prototype names as own keys, symbols (differential)', () => {
+    const SYM = Symbol('s');
+    const oracle = (result: Record<string, unknown>, meta: unknown) => ({
+      ...result,
+      _meta: meta,
+      content: result.content,
+    });
+    const result = fc
+      .tuple(
+        fc.dictionary(
+          fc.oneof(
+            fc.constantFrom(
+              'content',
+              '_meta',
+              'isError',
+              '__proto__',
+              'constructor',
+              '1',
+              '0',
+              'structuredContent',
+            ),
+            fc.string({ maxLength: 4 }),
+          ),
+          fc.jsonValue({ maxDepth: 1 }),
+          { maxKeys: 6 },
+        ),
+        fc.boolean(),
+        fc.boolean(),
+      )
+      .map(([d, nullProto, symbol]) => {
+        const o = JSON.parse(JSON.stringify(d)) as Record<string | symbol, unknown>; // own __proto__ key, as a parser makes it
+        const r = nullProto ? Object.assign(Object.create(null) as Record<string | symbol, unknown>, o) : o;
+        if (nullProto && Object.hasOwn(o, '__proto__'))
+          Object.defineProperty(r, '__proto__', {
+            value: o['__proto__'],
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        if (symbol) r[SYM] = 1;
+        return r;
+      });
+    fc.assert(
+      fc.property(result, fc.boolean(), (r, findings) => {
+        const label = { origin: 'web/fetch', trust: 'untrusted' } as const;
+        const got = applyTrustLabel(r, label, findings ? { findings: ['a'] } : {});
+        const want = oracle(r, got._meta);
+        assert.deepStrictEqual(Reflect.ownKeys(got), Reflect.ownKeys(want));
+        assert.deepStrictEqual(got, want);
+        assert.equal(Object.getPrototypeOf(got), Object.prototype);
+        assert.equal(JSON.stringify(got), JSON.stringify(want));
+        // the label as the code before built it (a spread of whatever _meta was)
+        assert.deepStrictEqual(got._meta, {
+          ...(r['_meta'] ?? {}),
+          [TRUST_META_KEY]: {
+            origin: 'web/fetch',
+            trust: 'untrusted',
+            ...(findings ? { findings: ['a'] } : {}),
+          },
+        });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
