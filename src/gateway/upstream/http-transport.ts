@@ -44,6 +44,9 @@ export class UndiciHttpTransport implements Transport {
   readonly #headers: Readonly<Record<string, string>>;
   readonly #pool: Pool;
   #protocolVersion: string | undefined;
+  /** The POST headers, rebuilt only when the session id or protocol version changes. */
+  #post:
+    { sid: string | undefined; version: string | undefined; headers: Record<string, string> } | undefined;
   #closed = false;
   #get: AbortController | undefined;
 
@@ -62,6 +65,17 @@ export class UndiciHttpTransport implements Transport {
     this.#openGetStream();
   }
 
+  #postHeaders(): Record<string, string> {
+    const p = this.#post;
+    if (p !== undefined && p.sid === this.sessionId && p.version === this.#protocolVersion) return p.headers;
+    const headers = {
+      ...this.#requestHeaders('application/json, text/event-stream'),
+      'content-type': 'application/json',
+    };
+    this.#post = { sid: this.sessionId, version: this.#protocolVersion, headers };
+    return headers;
+  }
+
   #requestHeaders(accept: string): Record<string, string> {
     const h: Record<string, string> = { ...this.#headers, accept };
     if (this.sessionId !== undefined) h['mcp-session-id'] = this.sessionId;
@@ -74,10 +88,7 @@ export class UndiciHttpTransport implements Transport {
     const res = await this.#pool.request({
       path: this.#url.pathname + this.#url.search,
       method: 'POST',
-      headers: {
-        ...this.#requestHeaders('application/json, text/event-stream'),
-        'content-type': 'application/json',
-      },
+      headers: this.#postHeaders(),
       body: JSON.stringify(message),
     });
     const sid = res.headers['mcp-session-id'];
