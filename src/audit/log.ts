@@ -68,7 +68,8 @@ export class AuditLog {
   #closed = false;
   #committerClosed = false;
 
-  private constructor(store: Store, opts: AuditLogOptions, committer: Committer) {
+  /** `quiet`: the inline committer a pipelined (worker) committer hands quiet batches to. */
+  private constructor(store: Store, opts: AuditLogOptions, committer: Committer, quiet?: Committer) {
     this.#store = store;
     this.#keys = opts.keys;
     this.#clock = opts.clock ?? systemClock;
@@ -78,10 +79,7 @@ export class AuditLog {
     this.#committer = committer;
     this.#writer = new GroupCommitWriter(committer, {
       // With the worker thread, a quiet log commits small batches inline (see GroupCommitWriter).
-      whenQuiet:
-        committer.pipelined === true
-          ? { committer: inlineCommitter(store, opts.maxRecordBytes ?? 1 << 20), quietMs: QUIET_MS }
-          : undefined,
+      whenQuiet: quiet === undefined ? undefined : { committer: quiet, quietMs: QUIET_MS },
       maxBatch: opts.maxBatch ?? 512,
       logger: this.#logger,
       onCommit: (n) => this.#committed(n),
@@ -93,7 +91,8 @@ export class AuditLog {
   static async open(store: Store, opts: AuditLogOptions): Promise<AuditLog> {
     await migrate(store, 'audit', auditMigrations);
     const maxRecordBytes = opts.maxRecordBytes ?? 1 << 20;
-    const committer =
+    const inline = inlineCommitter(store, maxRecordBytes);
+    const worker =
       opts.offThread === true && store.dialect === 'sqlite' && store.file !== undefined
         ? await startWorkerCommitter(store.file, {
             maxRecordBytes,
@@ -101,14 +100,15 @@ export class AuditLog {
               ? {}
               : { signer: { keys: opts.keys, logFile: checkpointLogOf(opts) } }),
           })
-        : inlineCommitter(store, maxRecordBytes);
-    const log = new AuditLog(store, opts, committer);
+        : undefined;
+    const log =
+      worker === undefined ? new AuditLog(store, opts, inline) : new AuditLog(store, opts, worker, inline);
     const tail = opts.verifyTailOnOpen ?? 1000;
     if (tail > 0) {
       const head = await log.#headSeq();
       const r = await log.verify({ from: Math.max(1, head - tail + 1) });
       if (!r.ok) {
-        await committer.close();
+        await log.#committer.close();
         throw new AuditError(
           'ERR_AUDIT_TAMPERED',
           `the audit log does not verify at seq ${r.seq}: ${r.reason}`,

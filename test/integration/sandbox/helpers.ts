@@ -7,6 +7,7 @@ import type { Server, Socket as NetSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { detectCgroups } from '../../../src/sandbox/index.ts';
 
 export const ROOT = process.getuid?.() === 0;
 export const SANDBOX_UID = 65534;
@@ -35,6 +36,12 @@ export function sandboxUnavailable(): string | undefined {
   return r.status === 0
     ? undefined
     : `unprivileged user namespaces unavailable: ${r.stderr.toString().trim()}`;
+}
+
+/** Why cgroup limits cannot be enforced here (memory, pids and cpu controllers), or undefined. */
+export function cgroupLimitsMissing(): string | undefined {
+  const cg = detectCgroups();
+  return cg.controllers.length < 3 ? `cgroup controllers missing: ${cg.notes.join('; ')}` : undefined;
 }
 
 export const HAS_PYTHON = existsSync('/usr/bin/python3');

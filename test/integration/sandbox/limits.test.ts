@@ -21,12 +21,10 @@ import {
   runToEnd,
   sweepStaleCgroups,
 } from '../../../src/sandbox/index.ts';
-import { FORKER, HAS_PYTHON, sandboxUnavailable } from './helpers.ts';
+import { FORKER, HAS_PYTHON, cgroupLimitsMissing, sandboxUnavailable } from './helpers.ts';
 
 const unavailable = sandboxUnavailable();
-const cg = unavailable ? undefined : detectCgroups();
-const noLimits =
-  cg && cg.controllers.length < 3 ? `cgroup controllers missing: ${cg.notes.join('; ')}` : undefined;
+const noLimits = unavailable ? undefined : cgroupLimitsMissing();
 
 const BALLOON = `
 import sys

@@ -17,12 +17,10 @@ import {
 } from '../../../src/sandbox/index.ts';
 import { ARGV_FD, spawnWarmWrapper } from '../../../src/sandbox/warm-pool.ts';
 import { nulJoin } from '../../../src/sandbox/spawn-bwrap.ts';
-import { FORKER, HAS_PYTHON, sandboxUnavailable } from './helpers.ts';
+import { FORKER, HAS_PYTHON, cgroupLimitsMissing, sandboxUnavailable } from './helpers.ts';
 
 const unavailable = sandboxUnavailable();
-const cg = unavailable ? undefined : detectCgroups();
-const noLimits =
-  cg && cg.controllers.length < 3 ? `cgroup controllers missing: ${cg.notes.join('; ')}` : undefined;
+const noLimits = unavailable ? undefined : cgroupLimitsMissing();
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '../../../src/sandbox/index.ts');
 
 const slotIds = (): string[] => warmSlotDirs().map((d) => d.split('/').pop() ?? '');
