@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { scanPatterns, patternRuleNames, PATTERN_WINDOW } from '../../../src/secrets/pattern-rules.ts';
 import { PREFILTERS, PREFILTERS_REVIEWED_FOR } from '../../../src/secrets/pattern-prefilters.ts';
+import { REALISTIC_KEYS } from '../../fixtures/secrets/realistic-keys.ts';
 
 /** The filtered scan must return exactly what running every rule returns. */
 function same(text: string): void {
@@ -60,17 +61,7 @@ const positives: string[] = [
   'postgres://admin:S3cr3tPassw0rd@db.internal.test:5432/app',
   'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKX',
   // from test/unit/secrets/schema.test.ts ([SB-7] realistic API keys) and the CLI test
-  'ghp_9fK2xQ7mZ1aB3cD4eF5gH6iJ7kL8mN9oP0q',
-  'github_pat_11ABCDEFG0xYz9Qw8Er7Ty_6Uio5Pas4Dfg3Hjk2Lzx1Cvb0Nm',
-  'sk-proj-4fX9Lq2ZmT8vBw1Rk7Hs3Yd6Jp0Nc5Ge',
-  'sk-ant-api03-Zq8kL2pVw4Xr9Tn6Hm1Bc3Fd7Gj5Ks0Ly',
-  'AKIAIOSFODNN7EXAMPLE',
-  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  'xoxb-2210587349-9184406327715-Qv8ZpR3kT6mW1yN4bJ7cL2sD',
-  'glpat-xYz12AbCdEfGhIjKlMn',
-  'npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8',
-  'SG.Zq8kL2pVw4Xr9Tn6Hm1Bc3.Fd7Gj5Ks0LyQe2Ua8Io4Wz6Rt1Yu3',
-  'postgres://app:Zq8kL2pVw4Xr9Tn6@db.internal:5432/app',
+  ...REALISTIC_KEYS,
   `ghp_${'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4'}`,
   // every rule, in each of its forms
   'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKX"',

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { assertSecretName, checkSecretStrength, secretNameSchema } from '../../../src/secrets/index.ts';
+import { REALISTIC_KEYS } from '../../fixtures/secrets/realistic-keys.ts';
 
 describe('secret names and values', () => {
   it('[CD-5] accepts POSIX identifiers and rejects pattern metacharacters', () => {
@@ -96,17 +97,7 @@ describe('secret names and values', () => {
 
   it('[SB-7] twin: realistic API keys and tokens are accepted', () => {
     for (const good of [
-      'ghp_9fK2xQ7mZ1aB3cD4eF5gH6iJ7kL8mN9oP0q',
-      'github_pat_11ABCDEFG0xYz9Qw8Er7Ty_6Uio5Pas4Dfg3Hjk2Lzx1Cvb0Nm',
-      'sk-proj-4fX9Lq2ZmT8vBw1Rk7Hs3Yd6Jp0Nc5Ge',
-      'sk-ant-api03-Zq8kL2pVw4Xr9Tn6Hm1Bc3Fd7Gj5Ks0Ly',
-      'AKIAIOSFODNN7EXAMPLE',
-      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      'xoxb-2210587349-9184406327715-Qv8ZpR3kT6mW1yN4bJ7cL2sD',
-      'glpat-xYz12AbCdEfGhIjKlMn',
-      'npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8',
-      'SG.Zq8kL2pVw4Xr9Tn6Hm1Bc3.Fd7Gj5Ks0LyQe2Ua8Io4Wz6Rt1Yu3',
-      'postgres://app:Zq8kL2pVw4Xr9Tn6@db.internal:5432/app',
+      ...REALISTIC_KEYS,
       'Zq8$kL2p',
       'JHhj7UTUhg', // short runs of neighbouring keys by chance are not a walk
       'UHnhBBvfgW', // nor are neighbours in changing case
